@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them: bash scripts/test.sh [pytest args]
+#   - Debian packages redis-server and chromium (real Redis, real browser), when missing
+#     and this user can install them (root, or sudo without a password);
+#   - a virtual environment in .venv with requirements-dev.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then apt=(apt-get); elif sudo -n true 2>/dev/null; then apt=(sudo -n apt-get)
+  else apt=(); fi
+  if [ ${#apt[@]} -gt 0 ]; then
+    echo "Installing ${missing[*]} from Debian's packages"
+    "${apt[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "Cannot install ${missing[*]} (not root): the tests that need them will be skipped." >&2
+  fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+exec .venv/bin/python -m pytest "$@"

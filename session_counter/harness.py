@@ -1,0 +1,125 @@
+"""Start the app under a real server model on a free loopback port, wait for it, stop it.
+
+The tests, the race lab and the benchmarks all start servers through this module:
+
+    with running_server("gunicorn", workers=4) as server:
+        requests.post(server.url + "/shared/sqlite/inc")
+"""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from .serve import SERVER_MODELS
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    """A server process started by start_server()."""
+
+    model: str
+    url: str
+    instance_path: str
+    process: subprocess.Popen
+    log_path: str
+    pids: set = field(default_factory=set)
+
+    def log(self):
+        """Return what the server printed so far."""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, timeout=10.0):
+        """Stop the server and everything it started (its whole process group)."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # workers, forked request handlers or the manager may outlive the leader
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout)
+
+
+def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=None,
+                 config=None, timeout=30.0):
+    """Start ``model`` on a free 127.0.0.1 port and return once it answers /healthz.
+
+    ``config`` is a dict of settings passed as SESSION_COUNTER_* variables; each server
+    gets its own instance folder unless ``instance_path`` names one (several servers
+    sharing a folder behave like several processes of one machine).
+    """
+    if model not in SERVER_MODELS:
+        raise ValueError(f"unknown server model {model!r}; choose from {SERVER_MODELS}")
+    instance_path = instance_path or tempfile.mkdtemp(prefix="session-counter-")
+    port = free_port()
+    child_env = dict(os.environ, **(env or {}))
+    child_env["SESSION_COUNTER_INSTANCE_PATH"] = instance_path
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT,
+                                                            child_env.get("PYTHONPATH")]))
+    for key, value in (config or {}).items():
+        child_env[f"SESSION_COUNTER_{key}"] = value if isinstance(value, str) else json.dumps(value)
+    log_path = os.path.join(instance_path, f"server-{port}.log")
+    command = [sys.executable, "-m", "session_counter.serve", "--server", model,
+               "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--threads", str(threads)]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    server = RunningServer(model, f"http://127.0.0.1:{port}", instance_path, process, log_path)
+    try:
+        wait_until_ready(server, timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def wait_until_ready(server, timeout):
+    """Poll /healthz until it answers 200; fail with the server's log if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.model} server exited with {server.process.returncode}:"
+                               f"\n{server.log()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + "/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{server.model} server did not answer within {timeout} s:"
+                       f"\n{server.log()[-3000:]}")
+
+
+@contextlib.contextmanager
+def running_server(model="dev", **options):
+    """Context manager around start_server(): the server is stopped on the way out."""
+    server = start_server(model, **options)
+    try:
+        yield server
+    finally:
+        server.stop()

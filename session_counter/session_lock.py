@@ -1,0 +1,105 @@
+"""One lock per client session, held from loading the session to saving it.
+
+Without it, two simultaneous requests of one client both load counter=5, both save 6,
+and one increment is lost. PHP's file session handler locks the session for the whole
+request for the same reason. The lock is per session id, so other clients never wait.
+
+``FileSessionLocks`` uses ``flock`` on one small file per session: it excludes threads
+(each acquire opens its own file description) and processes on one machine. The Redis
+backend has its own implementation with the same two methods.
+"""
+
+import fcntl
+import hashlib
+import os
+import time
+
+
+class SessionLockTimeout(Exception):
+    """The session stayed locked by other requests for longer than the timeout."""
+
+
+class FileSessionLocks:
+    """Per-session locks as files in one folder (one machine, any number of processes)."""
+
+    def __init__(self, folder, timeout):
+        """Keep lock files in ``folder``; wait at most ``timeout`` seconds for one."""
+        self.folder = folder
+        self.timeout = timeout
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+
+    def path_for(self, key):
+        """Return the lock file of one session key (hashed: a cookie never names a path)."""
+        return os.path.join(self.folder, hashlib.sha256(key.encode()).hexdigest())
+
+    def acquire(self, key):
+        """Lock the session stored under ``key``; return a handle with release()."""
+        path = self.path_for(key)
+        deadline = time.monotonic() + self.timeout
+        pause = 0.0005
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                got_it = _try_flock(fd)
+                # prune may have unlinked the file after we opened it: then our lock
+                # guards a dead inode, so start again on the current file.
+                if got_it and _same_file(fd, path):
+                    return _FileLockHandle(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise SessionLockTimeout(
+                    f"this session has been busy for {self.timeout:g} s "
+                    "(other requests of the same client hold it); try again")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    def remove_if_idle(self, hashed_key, then=None):
+        """If nobody holds the lock named ``hashed_key``: run ``then()``, delete the lock.
+
+        The prune command deletes an expired session file this way, so it cannot
+        delete a file that a request is rewriting at that moment.
+        """
+        path = os.path.join(self.folder, hashed_key)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if not _try_flock(fd):
+                return False
+            if then is not None:
+                then()
+            os.unlink(path)
+            return True
+        finally:
+            os.close(fd)
+
+
+def _try_flock(fd):
+    """Take an exclusive flock without waiting; tell whether we got it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _same_file(fd, path):
+    """Tell whether the open ``fd`` is still the file at ``path``."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+
+
+class _FileLockHandle:
+    """A held file lock; release() is safe to call more than once."""
+
+    def __init__(self, fd):
+        self._fd = fd
+
+    def release(self):
+        """Unlock (closing the descriptor releases the flock)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,127 @@
+"""The per-client session store: cachelib's FileSystemCache, set up to lose nothing.
+
+cachelib's default ``threshold=500`` makes every write count the folder and, past 500
+files, delete live sessions to get back under it; a write then scans the whole folder.
+Here ``threshold=0``: no counting, no pruning on write, so a write is one temp file and
+one rename whatever the number of sessions. Expired files are removed by
+``flask --app session_counter sessions prune`` instead (run it from cron).
+"""
+
+import logging
+import os
+import pickle
+import struct
+import time
+
+from cachelib.file import FileSystemCache
+
+from .errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+HEADER = struct.Struct("I")  # cachelib's header: the expiry time, 0 = never
+
+
+class SessionFileCache(FileSystemCache):
+    """FileSystemCache that never drops live sessions and reads damaged files safely."""
+
+    def __init__(self, cache_dir, default_timeout):
+        """Store session files (mode 0600) in ``cache_dir``, a folder of mode 0700."""
+        os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+        super().__init__(cache_dir, threshold=0, default_timeout=default_timeout, mode=0o600)
+
+    def get(self, key):
+        """Return the stored dict, or None if absent, expired or damaged.
+
+        A damaged file (empty, cut short, a pickle that fails in any way) is logged and
+        read as an empty session. A file that exists but cannot be read raises
+        StoreUnavailable: reading it as empty would reset the client's counter.
+        """
+        filename = self._get_filename(key)
+        try:
+            with open(filename, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StoreUnavailable(
+                f"cannot read session file {filename}: {error.strerror}") from error
+        expires = read_expiry(data)
+        if expires is None:
+            log.warning("session file %s is damaged (%d bytes); starting a fresh session",
+                        filename, len(data))
+            return None
+        if expires != 0 and expires < time.time():
+            return None
+        try:
+            value = pickle.loads(data[HEADER.size:])
+        except Exception:  # a damaged pickle can raise almost anything
+            log.warning("session file %s cannot be decoded; starting a fresh session",
+                        filename, exc_info=True)
+            return None
+        if not isinstance(value, dict):
+            log.warning("session file %s holds a %s, not a dict; starting a fresh session",
+                        filename, type(value).__name__)
+            return None
+        return value
+
+
+def read_expiry(data):
+    """Return the expiry time from a session file's bytes, or None if too short."""
+    if len(data) < HEADER.size + 1:
+        return None
+    return HEADER.unpack_from(data)[0]
+
+
+def prune_folder(folder, locks=None, now=None):
+    """Delete expired and damaged session files; return (expired, damaged, kept).
+
+    With ``locks``, a file is deleted only while its session lock is free, so a
+    request that is saving that session at this moment keeps it.
+    """
+    now = time.time() if now is None else now
+    counts = {"expired": 0, "damaged": 0, "kept": 0}
+    for entry in os.scandir(folder):
+        if not entry.is_file():
+            continue
+        if entry.name.endswith(FileSystemCache._fs_transaction_suffix):
+            # a temp file left by a process killed mid-write; recent ones may be in use
+            if entry.stat().st_mtime < now - 3600:
+                _remove(entry.path)
+            continue
+        verdict = _judge(entry.path, now)
+        if verdict == "kept":
+            counts["kept"] += 1
+        elif locks is None:
+            counts[verdict] += _remove(entry.path)
+        else:
+            def remove_if_still_stale(path=entry.path, verdict=verdict):
+                if _judge(path, now) == verdict:
+                    counts[verdict] += _remove(path)
+            if not locks.remove_if_idle(entry.name, then=remove_if_still_stale):
+                counts["kept"] += 1
+    return counts["expired"], counts["damaged"], counts["kept"]
+
+
+def _judge(path, now):
+    """Classify one session file as 'expired', 'damaged' or 'kept'."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER.size + 1)
+    except FileNotFoundError:
+        return "kept"
+    expires = read_expiry(head)
+    if expires is None:
+        return "damaged"
+    if expires != 0 and expires < now:
+        return "expired"
+    return "kept"
+
+
+def _remove(path):
+    """Delete a file that may already be gone; return 1 if this call deleted it."""
+    try:
+        os.remove(path)
+        return 1
+    except FileNotFoundError:
+        return 0

@@ -1,0 +1,134 @@
+"""Per-client sessions: Flask-Session on cachelib's FileSystemCache, locked and checked.
+
+This is what ``Session(app)`` builds with ``SESSION_TYPE="cachelib"``, plus what
+Flask-Session leaves out: a write that fails (cachelib's ``set()`` returns False and
+Flask-Session ignores it) answers 503 instead of pretending to have saved; a cookie
+that is not a session id starts a fresh session; and, with ``SESSION_LOCK``, one
+client's session is locked from load to save.
+"""
+
+import logging
+import os
+import re
+
+import click
+from flask import g
+from flask_session.cachelib import CacheLibSessionInterface
+
+from .errors import StoreUnavailable
+from .session_lock import FileSessionLocks, SessionLockTimeout
+from .session_store import SessionFileCache, prune_folder
+
+log = logging.getLogger(__name__)
+
+# Flask-Session makes ids with secrets.token_urlsafe(32): 43 URL-safe characters.
+SESSION_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class LockingSessionMixin:
+    """Open/save hooks shared by the file and Redis session interfaces."""
+
+    locks = None  # set by the factory: None, or an object with acquire(key) -> handle
+
+    def open_session(self, app, request):
+        """Lock this client's session (if it has one), then load it."""
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if sid is not None and not SESSION_ID_SHAPE.fullmatch(sid):
+            log.info("ignoring a session cookie that is not a session id (%d chars)", len(sid))
+            request.cookies = request.cookies.copy()  # a fresh session, as if no cookie
+            request.cookies.poplist(self.get_cookie_name(app))
+            sid = None
+        lock = None
+        try:
+            if sid is not None and self.locks is not None:
+                lock = self.locks.acquire(self._get_store_id(sid))
+            session = super().open_session(app, request)
+        except (StoreUnavailable, SessionLockTimeout) as error:
+            if lock is not None:
+                lock.release()
+            g.session_error = StoreUnavailable(str(error))
+            session = self.session_class(sid=None)
+            session.unusable = True
+            return session
+        session.lock = lock
+        return session
+
+    def save_session(self, app, session, response):
+        """Save the session unless it could not be opened or already failed to save."""
+        if getattr(session, "unusable", False):
+            return
+        try:
+            super().save_session(app, session, response)
+        except StoreUnavailable:
+            session.unusable = True  # the error page's own save would only fail again
+            raise
+
+
+class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
+    """Flask-Session's cachelib interface over SessionFileCache, checking every write."""
+
+    def _upsert_session(self, session_lifetime, session, store_id):
+        """Write the session file; raise StoreUnavailable if cachelib could not."""
+        timeout = int(session_lifetime.total_seconds())
+        if not self.cache.set(store_id, dict(session), timeout=timeout):
+            raise StoreUnavailable(
+                f"could not save the session in {self.cache._path}: check that the "
+                "folder exists, is writable by the server and the disk is not full. "
+                "Nothing was changed.")
+
+
+def raise_session_error():
+    """Stop the request with 503 if its session could not be locked or loaded."""
+    error = g.pop("session_error", None)
+    if error is not None:
+        raise error
+
+
+def release_session_lock(_exc=None):
+    """Release this request's session lock, on every path out of the request."""
+    from flask import session
+
+    lock = getattr(session, "lock", None)
+    if lock is not None:
+        lock.release()
+
+
+def make_file_interface(app):
+    """Build the filesystem session interface from app.config."""
+    cache = SessionFileCache(app.config["SESSION_DIR"],
+                             default_timeout=app.config["PERMANENT_SESSION_LIFETIME"])
+    interface = FileSessionInterface(app, client=cache)
+    if app.config["SESSION_LOCK"]:
+        interface.locks = FileSessionLocks(lock_folder(app), app.config["SESSION_LOCK_TIMEOUT"])
+    return interface
+
+
+def lock_folder(app):
+    """Return the folder of the per-session lock files."""
+    return os.path.join(app.instance_path, "session-locks")
+
+
+def init_app(app):
+    """Install the session interface, its request hooks and the `sessions` CLI group."""
+    app.config["SESSION_TYPE"] = "cachelib"
+    app.session_interface = make_file_interface(app)
+    app.before_request(raise_session_error)
+    app.teardown_request(release_session_lock)
+    app.cli.add_command(sessions_cli)
+
+
+@click.group("sessions", help="Manage the per-client session files.")
+def sessions_cli():
+    """Group of session commands."""
+
+
+@sessions_cli.command("prune")
+def prune_command():
+    """Delete expired (and damaged) session files and report how many."""
+    from flask import current_app
+
+    folder = current_app.config["SESSION_DIR"]
+    locks = FileSessionLocks(lock_folder(current_app), timeout=0)
+    expired, damaged, kept = prune_folder(folder, locks=locks)
+    click.echo(f"Pruned {expired} expired and {damaged} damaged session files "
+               f"in {folder}; {kept} live sessions kept.")

@@ -1,0 +1,62 @@
+"""Routes of the shared counter: one set of routes, one strategy per URL segment."""
+
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template,
+                   request, url_for)
+from werkzeug.exceptions import NotFound
+
+from .client_counter import served_by
+from .errors import preferred_format
+from .strategies import get_strategies
+
+bp = Blueprint("shared", __name__)
+
+
+def lookup(name):
+    """Return the strategy called ``name``, or answer 404 listing the valid names."""
+    strategies = get_strategies(current_app)
+    if name not in strategies:
+        error = NotFound(f"There is no strategy called {name!r}.")
+        error.extra = {"valid": list(strategies)}
+        raise error
+    return strategies[name]
+
+
+def answer(strategy, value, message):
+    """Answer with the value: a redirect for the page's forms, else JSON or plain text."""
+    fmt = preferred_format()
+    if fmt == "html" and request.method == "POST":
+        flash(message)
+        return redirect(url_for("counter.index") + "#shared")
+    if fmt == "json":
+        return jsonify(strategy=strategy.name, value=value, **served_by())
+    return f"{value}\n", {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.route("/api/strategies")
+def list_strategies():
+    """List every strategy with what it is safe against."""
+    return jsonify([s.describe() for s in get_strategies(current_app).values()])
+
+
+@bp.route("/shared/<name>")
+def read(name):
+    """Read one shared counter without changing it."""
+    strategy = lookup(name)
+    return answer(strategy, strategy.current(), "")
+
+
+@bp.route("/shared/<name>/<any(inc, reset):action>", methods=["GET", "POST"])
+def change(name, action):
+    """POST hands out the next number (inc) or resets; GET only explains the route."""
+    strategy = lookup(name)
+    if request.method == "GET":
+        meaning = ("hands out the next shared number" if action == "inc"
+                   else "sets the shared counter back to 0")
+        return render_template("route_info.html", path=request.path,
+                               meaning=f"{meaning} ({strategy.name})", label=action,
+                               action=request.path)
+    if action == "inc":
+        value = strategy.increment()
+        return answer(strategy, value, f"{strategy.name} handed out {value}")
+    strategy.reset()
+    return answer(strategy, 0, f"{strategy.name} reset to 0")

@@ -1,0 +1,54 @@
+"""Refuse to start when a folder or file the app writes to is not writable.
+
+Found at start-up, the problem is one clear message naming the path and the fix;
+found at the first request, it would be a 503 for every user.
+"""
+
+import os
+import sqlite3
+import tempfile
+
+import click
+
+
+class StartupError(click.ClickException):
+    """A start-up problem, printed as one clear message.
+
+    A ClickException, so ``flask`` and ``run.py`` print just the message and exit 1;
+    gunicorn shows it and stops, since its workers cannot boot.
+    """
+
+
+def check_writable_folder(path, what):
+    """Create ``path`` if needed and prove a file can be written in it."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise StartupError(
+            f"The {what} {path} is not writable ({error.strerror}). Fix: make it "
+            f"writable by this user (chown/chmod), or point the app at another folder "
+            f"with SESSION_COUNTER_INSTANCE_PATH or SESSION_COUNTER_SESSION_DIR.") from error
+
+
+def check_writable_database(path):
+    """Prove SQLite can take a write lock on the counter database."""
+    try:
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        raise StartupError(
+            f"The counter database {path} is not writable ({error}). Fix: make the file "
+            f"and its folder writable by this user, or set SESSION_COUNTER_DATABASE.") from error
+
+
+def run_checks(app):
+    """Check every place the app writes to."""
+    check_writable_folder(app.instance_path, "instance folder")
+    check_writable_folder(app.config["SESSION_DIR"], "session folder")
+    check_writable_database(app.config["DATABASE"])

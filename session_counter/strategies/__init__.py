@@ -1,0 +1,30 @@
+"""The registry of shared-counter strategies: routes, race lab and benchmarks read it.
+
+Adding a strategy is one new module and one line in STRATEGY_CLASSES.
+"""
+
+from .base import MACHINES, PROCESSES, SCOPES, THREADS, CounterStrategy
+from .cache import Cache
+from .file_lock import FileLock
+from .manager import Manager
+from .naive_global import NaiveGlobal
+from .sqlite import SQLite
+from .thread_lock import ThreadLock
+
+# In the order the page shows them: from the question's code to the safest.
+STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, Manager, SQLite, FileLock)
+
+__all__ = ["CounterStrategy", "STRATEGY_CLASSES", "SCOPES", "THREADS", "PROCESSES",
+           "MACHINES", "init_app", "get_strategies"]
+
+
+def init_app(app):
+    """Create one instance of every strategy this configuration can run."""
+    app.extensions["counter_strategies"] = {
+        cls.name: cls(app) for cls in STRATEGY_CLASSES if cls.available(app)
+    }
+
+
+def get_strategies(app):
+    """Return {name: strategy} for this app."""
+    return app.extensions["counter_strategies"]

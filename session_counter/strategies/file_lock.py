@@ -1,0 +1,57 @@
+"""A counter file guarded by an OS file lock (fcntl.flock): safe across processes."""
+
+import fcntl
+import os
+
+from ..errors import StoreUnavailable
+from .base import PROCESSES, THREADS, CounterStrategy
+
+
+class FileLock(CounterStrategy):
+    """Read, add one and write back while holding an exclusive lock on the file."""
+
+    name = "file_lock"
+    description = ("A number in a file, read and rewritten under fcntl.flock: the lock "
+                   "makes every other thread and process wait their turn.")
+    safe_against = frozenset({THREADS, PROCESSES})
+
+    def __init__(self, app):
+        """Keep the counter file in the instance folder."""
+        super().__init__(app)
+        self.path = os.path.join(app.instance_path, "file_lock_counter.txt")
+
+    def _locked(self, update):
+        """Apply ``update(old) -> new`` under the lock; return the new value.
+
+        Each call opens its own file description, so flock excludes other threads of
+        this process as well as other processes.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise StoreUnavailable(f"cannot open {self.path}: {error.strerror}") from error
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = os.pread(fd, 32, 0).strip()
+            old = int(raw) if raw.isdigit() else 0
+            new = update(old)
+            if new != old:
+                data = str(new).encode()
+                os.pwrite(fd, data.ljust(20), 0)
+            return new
+        except OSError as error:
+            raise StoreUnavailable(f"cannot update {self.path}: {error.strerror}") from error
+        finally:
+            os.close(fd)  # also releases the lock
+
+    def increment(self):
+        """Add one under the lock."""
+        return self._locked(lambda old: old + 1)
+
+    def current(self):
+        """Return the stored value (under the lock, so never a half-written number)."""
+        return self._locked(lambda old: old)
+
+    def reset(self):
+        """Store 0."""
+        return self._locked(lambda old: 0)
