@@ -64,7 +64,7 @@ def index():
 def change(action):
     """POST changes this client's counter; GET only explains the route."""
     change_counter, meaning = ACTIONS[action]
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only explain the route
         return render_template("route_info.html", path=request.path, meaning=meaning,
                                label=action, action=request.path)
     value = change_counter(read_counter())

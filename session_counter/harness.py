@@ -123,3 +123,23 @@ def running_server(model="dev", **options):
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def running_instances(count, model="gunicorn", **options):
+    """Start ``count`` instances of the app, each with its own instance folder.
+
+    Each instance is what a separate machine would run: its own session files, its own
+    SQLite file, its own processes. Only what ``config`` points them at (a Redis URL)
+    is shared. Yields the list of RunningServer; all are stopped on the way out.
+    """
+    if options.get("instance_path"):
+        raise ValueError("instances each get their own folder; do not pass instance_path")
+    servers = []
+    try:
+        for _ in range(count):
+            servers.append(start_server(model, **options))
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()

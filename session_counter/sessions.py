@@ -13,9 +13,10 @@ import re
 
 import click
 from flask import g
+from flask.cli import AppGroup
 from flask_session.cachelib import CacheLibSessionInterface
 
-from .errors import StoreUnavailable
+from .errors import StoreUnavailable, handle_store_unavailable
 from .session_lock import FileSessionLocks, SessionLockTimeout
 from .session_store import SessionFileCache, prune_folder
 
@@ -59,9 +60,19 @@ class LockingSessionMixin:
             return
         try:
             super().save_session(app, session, response)
-        except StoreUnavailable:
-            session.unusable = True  # the error page's own save would only fail again
-            raise
+        except StoreUnavailable as error:
+            # The view already answered as if the change was kept; it was not, so the
+            # answer becomes the 503 (here: save_session runs after every error handler).
+            session.unusable = True
+            replace_response(response, app.make_response(handle_store_unavailable(error)))
+
+
+def replace_response(response, replacement):
+    """Turn ``response`` into ``replacement`` in place (status, headers and body)."""
+    response.status_code = replacement.status_code
+    response.headers.clear()
+    response.headers.extend(replacement.headers)
+    response.set_data(replacement.get_data())
 
 
 class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
@@ -110,14 +121,20 @@ def lock_folder(app):
 
 def init_app(app):
     """Install the session interface, its request hooks and the `sessions` CLI group."""
-    app.config["SESSION_TYPE"] = "cachelib"
-    app.session_interface = make_file_interface(app)
+    if app.config.get("REDIS_URL"):
+        from .redis_sessions import make_redis_interface  # imports this module
+
+        app.config["SESSION_TYPE"] = "redis"
+        app.session_interface = make_redis_interface(app)
+    else:
+        app.config["SESSION_TYPE"] = "cachelib"
+        app.session_interface = make_file_interface(app)
     app.before_request(raise_session_error)
     app.teardown_request(release_session_lock)
     app.cli.add_command(sessions_cli)
 
 
-@click.group("sessions", help="Manage the per-client session files.")
+@click.group("sessions", cls=AppGroup, help="Manage the per-client session files.")
 def sessions_cli():
     """Group of session commands."""
 

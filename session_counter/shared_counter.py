@@ -49,7 +49,7 @@ def read(name):
 def change(name, action):
     """POST hands out the next number (inc) or resets; GET only explains the route."""
     strategy = lookup(name)
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only explain the route
         meaning = ("hands out the next shared number" if action == "inc"
                    else "sets the shared counter back to 0")
         return render_template("route_info.html", path=request.path,

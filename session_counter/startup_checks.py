@@ -47,8 +47,31 @@ def check_writable_database(path):
             f"and its folder writable by this user, or set SESSION_COUNTER_DATABASE.") from error
 
 
+def check_redis(url):
+    """Prove Redis answers at ``url``, the store of sessions and of the `redis` strategy."""
+    from redis.exceptions import RedisError
+
+    from .redis_sessions import connect, redacted
+
+    fix = ("Fix: start Redis (redis-server --port 6379), correct SESSION_COUNTER_REDIS_URL "
+           "(redis://host:port/db), or unset it to keep sessions on this machine's disk.")
+    try:
+        client = connect(url)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise StartupError(f"SESSION_COUNTER_REDIS_URL={redacted(url)} is not a Redis URL "
+                           f"({error}). {fix}") from error
+    try:
+        client.ping()
+    except RedisError as error:
+        raise StartupError(f"Cannot reach Redis at {redacted(url)} ({error}). {fix}") from error
+    finally:
+        client.close()
+
+
 def run_checks(app):
     """Check every place the app writes to."""
     check_writable_folder(app.instance_path, "instance folder")
     check_writable_folder(app.config["SESSION_DIR"], "session folder")
     check_writable_database(app.config["DATABASE"])
+    if app.config.get("REDIS_URL"):
+        check_redis(app.config["REDIS_URL"])

@@ -8,11 +8,12 @@ from .cache import Cache
 from .file_lock import FileLock
 from .manager import Manager
 from .naive_global import NaiveGlobal
+from .redis_counter import RedisCounter
 from .sqlite import SQLite
 from .thread_lock import ThreadLock
 
 # In the order the page shows them: from the question's code to the safest.
-STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, Manager, SQLite, FileLock)
+STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, Manager, SQLite, FileLock, RedisCounter)
 
 __all__ = ["CounterStrategy", "STRATEGY_CLASSES", "SCOPES", "THREADS", "PROCESSES",
            "MACHINES", "init_app", "get_strategies"]

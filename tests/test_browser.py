@@ -1,0 +1,182 @@
+"""What a person sees in a real browser (Chromium) against gunicorn with several workers."""
+
+from collections import defaultdict
+
+import pytest
+
+from .browser_fixtures import (  # noqa: F401 (fixtures)
+    PHONE, WORKERS, PageErrors, SecondOrigin, browser_type_launch_args, gunicorn_server,
+    person, server)
+from session_counter.simultaneous import fire_simultaneously
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+# Reloads until a page was served by a second process: with 3 booted workers one reload
+# stays on the same process about 1 time in 3, so 40 misses in a row do not happen.
+MAX_RELOADS = 40
+
+
+def number(page, testid):
+    """Return the integer shown in the element marked ``testid``."""
+    return int(page.get_by_test_id(testid).inner_text())
+
+
+def submit(page, button):
+    """Click a form's button and wait for the page the POST leads to."""
+    with page.expect_navigation():
+        button.click()
+
+
+def click_mine(page, label):
+    """Click inc, dec or reset of this person's own counter."""
+    submit(page, page.locator("#mine").get_by_role("button", name=label, exact=True))
+
+
+def click_shared_inc(page, strategy):
+    """Click inc in the row of one shared strategy."""
+    row = page.get_by_role("row").filter(has=page.get_by_test_id(f"shared-{strategy}"))
+    submit(page, row.get_by_role("button", name="inc", exact=True))
+
+
+def reload_until_two_pids(page, testid, expected):
+    """Reload until two processes served the page (at most MAX_RELOADS times).
+
+    Every reload must show ``expected`` in ``testid``, whichever process served it.
+    """
+    pids = set()
+    for _ in range(MAX_RELOADS):
+        page.reload()
+        pid = number(page, "pid")
+        assert number(page, testid) == expected, f"{testid} on pid {pid}"
+        pids.add(pid)
+        if len(pids) >= 2:
+            break
+    return pids
+
+
+# Two people take turns; each sees only their own counter: (who, button).
+STEPS = [("A", "inc"), ("A", "inc"), ("B", "dec"), ("A", "inc"), ("B", "inc"),
+         ("B", "inc"), ("B", "inc"), ("A", "reset"), ("B", "dec"), ("A", "dec")]
+CHANGE = {"inc": lambda n: n + 1, "dec": lambda n: n - 1, "reset": lambda n: 0}
+
+
+def test_two_people_each_see_only_their_own_counter(person, server):
+    pages = {"A": person(), "B": person()}
+    expected = {"A": 0, "B": 0}
+    for who, label in STEPS:
+        click_mine(pages[who], label)
+        expected[who] = CHANGE[label](expected[who])
+        other = "B" if who == "A" else "A"
+        pages[other].reload()
+        for name, page in pages.items():
+            assert number(page, "session-counter") == expected[name], (who, label, name)
+    assert expected == {"A": -1, "B": 1}
+
+    for name, page in pages.items():
+        pids = reload_until_two_pids(page, "session-counter", expected[name])
+        assert len(pids) >= 2 and pids <= server.pids, (name, pids, server.pids)
+
+
+def test_both_see_one_process_safe_counter_move(person, server):
+    a, b = person(), person()
+    value = number(b, "shared-sqlite")
+    for actor, watcher in [(a, b), (b, a), (a, b)]:
+        click_shared_inc(actor, "sqlite")
+        value += 1
+        assert number(actor, "shared-sqlite") == value
+        watcher.reload()
+        assert number(watcher, "shared-sqlite") == value
+    pids = reload_until_two_pids(b, "shared-sqlite", value)
+    assert len(pids) >= 2 and pids <= server.pids
+
+
+# Not a multiple of WORKERS: the processes' own copies cannot all hold the same count.
+NAIVE_INCREMENTS = 10
+
+
+def test_naive_global_disagrees_across_processes(new_context):
+    assert NAIVE_INCREMENTS % WORKERS
+    with gunicorn_server() as fresh:  # its own server: every process's copy starts at 0
+        counts = {}
+        for strategy in ("naive_global", "sqlite"):
+            answers = fire_simultaneously([fresh.url], f"/shared/{strategy}/inc",
+                                          NAIVE_INCREMENTS)
+            assert [a.status for a in answers] == [200] * NAIVE_INCREMENTS, answers
+            values = defaultdict(list)
+            for answer in answers:
+                values[answer.pid].append(answer.value)
+            counts[strategy] = values
+        # sqlite hands out 1..10 once; naive_global counts 1..k separately in each process
+        assert sorted(v for vs in counts["sqlite"].values() for v in vs) == list(
+            range(1, NAIVE_INCREMENTS + 1))
+        for pid, values in counts["naive_global"].items():
+            assert sorted(values) == list(range(1, len(values) + 1)), (pid, values)
+        own_count = {pid: len(values) for pid, values in counts["naive_global"].items()}
+
+        page = new_context().new_page()
+        shown = {}  # pid -> (naive_global, sqlite) as the page showed them
+        for _ in range(MAX_RELOADS):
+            page.goto(fresh.url + "/")
+            shown[number(page, "pid")] = (number(page, "shared-naive_global"),
+                                          number(page, "shared-sqlite"))
+            if len({naive for naive, _ in shown.values()}) >= 2:
+                break
+    assert shown.keys() <= fresh.pids
+    for pid, (naive, sqlite) in shown.items():
+        assert naive == own_count.get(pid, 0), (pid, naive, own_count)
+        assert sqlite == NAIVE_INCREMENTS, (pid, sqlite)
+    assert len({naive for naive, _ in shown.values()}) >= 2, (shown, own_count)
+
+
+@pytest.mark.parametrize("host, cookie_sent", [
+    ("127.0.0.1", True),   # another port of the same host: same site, so the cookie goes
+    ("localhost", False),  # another site: SameSite=Lax keeps the cookie back
+])
+def test_cross_site_form_post_is_refused(person, server, host, cookie_sent):
+    page = person()
+    click_mine(page, "inc")
+    click_mine(page, "inc")
+    form = (f'<form method="post" action="{server.url}/inc">'
+            f'<button type="submit">win a prize</button></form>')
+    with SecondOrigin(form, host=host) as other:
+        page.goto(other.url)
+        with page.expect_response(server.url + "/inc") as refused:
+            page.get_by_role("button", name="win a prize").click()
+        page.wait_for_load_state()
+    assert refused.value.status == 403
+    assert ("cookie" in refused.value.request.all_headers()) is cookie_sent
+    assert "Cross-site request refused" in page.get_by_role("main").inner_text()
+    page.goto(server.url + "/")
+    assert number(page, "session-counter") == 2
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE],
+                         ids=["desktop", "phone"])
+def test_page_has_no_console_errors(new_context, server, viewport):
+    page = new_context(viewport=viewport).new_page()
+    errors = PageErrors(page)
+    page.goto(server.url + "/")
+    for label in ("inc", "inc", "dec", "reset"):
+        click_mine(page, label)
+    click_shared_inc(page, "sqlite")
+    page.goto(server.url + "/inc")  # the GET page explaining the route
+    submit(page, page.get_by_role("button", name="inc"))
+    assert number(page, "session-counter") == 1
+    assert errors.messages == []
+
+
+def test_usable_at_phone_width(new_context, server):
+    page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    page.goto(server.url + "/")
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"page is {width}px wide: horizontal scrolling"
+    counter = page.get_by_test_id("session-counter")
+    assert counter.is_visible()
+    for button in page.get_by_role("button").all():
+        box = button.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+            button.inner_text(), box)
+    for label, expected in [("inc", 1), ("inc", 2), ("dec", 1), ("reset", 0)]:
+        with page.expect_navigation():
+            page.locator("#mine").get_by_role("button", name=label, exact=True).tap()
+        assert number(page, "session-counter") == expected

@@ -1,0 +1,77 @@
+"""The session store keeps every live session and prunes expired ones on demand."""
+
+import os
+import struct
+import time
+
+from session_counter.session_store import SessionFileCache
+
+JSON = {"Accept": "application/json"}
+
+
+def age_session_file(path, seconds_ago):
+    """Rewrite a session file's expiry header to ``seconds_ago`` in the past."""
+    with open(path, "r+b") as f:
+        f.write(struct.pack("I", int(time.time()) - seconds_ago))
+
+
+def test_prune_deletes_expired_and_damaged_files_only(app, runner):
+    clients = [app.test_client() for _ in range(5)]
+    for c in clients:
+        c.post("/inc")
+    folder = app.config["SESSION_DIR"]
+    files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
+    age_session_file(files[0], 10)
+    age_session_file(files[1], 10)
+    with open(files[2], "wb") as f:
+        f.write(b"\x01")
+    result = runner.invoke(args=["sessions", "prune"])
+    assert result.exit_code == 0
+    assert "Pruned 2 expired and 1 damaged session files" in result.output
+    assert "2 live sessions kept" in result.output
+    assert sorted(os.listdir(folder)) == sorted(os.path.basename(p) for p in files[3:])
+
+
+def test_prune_on_an_empty_store(runner):
+    result = runner.invoke(args=["sessions", "prune"])
+    assert "Pruned 0 expired and 0 damaged" in result.output and result.exit_code == 0
+
+
+def test_lifetime_is_configurable_and_written_into_each_file(tmp_path):
+    from session_counter import create_app
+
+    app = create_app({"PERMANENT_SESSION_LIFETIME": 60}, instance_path=str(tmp_path / "i"))
+    client = app.test_client()
+    client.post("/inc")
+    folder = app.config["SESSION_DIR"]
+    (name,) = os.listdir(folder)
+    with open(os.path.join(folder, name), "rb") as f:
+        expires = struct.unpack("I", f.read(4))[0]
+    assert abs(expires - (time.time() + 60)) < 5
+    assert "Max-Age=60" in client.post("/inc").headers["Set-Cookie"] or \
+        "Expires=" in client.post("/inc").headers["Set-Cookie"]
+
+
+def test_no_session_is_dropped_past_cachelibs_default_threshold(app):
+    """cachelib's default threshold of 500 deletes live sessions; ours keeps all 1,000."""
+    clients = [app.test_client() for _ in range(1000)]
+    for number, c in enumerate(clients):
+        for _ in range(number % 3 + 1):
+            c.post("/inc")
+    assert len(os.listdir(app.config["SESSION_DIR"])) == 1000
+    for number, c in enumerate(clients):
+        assert c.post("/inc", headers=JSON).json["counter"] == number % 3 + 2
+
+
+def test_a_write_does_not_scan_the_folder(tmp_path, monkeypatch):
+    """With threshold 0, set() never lists the folder, whatever it holds (O(1) writes)."""
+    cache = SessionFileCache(str(tmp_path), default_timeout=60)
+    for i in range(50):
+        cache.set(f"session:{i}", {"counter": i})
+    listed = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda *a: listed.append(a) or real_listdir(*a))
+    monkeypatch.setattr(os, "scandir", lambda *a: listed.append(a) or real_listdir(*a))
+    assert cache.set("session:new", {"counter": 1})
+    assert listed == []
+    assert cache.get("session:new") == {"counter": 1}

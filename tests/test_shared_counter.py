@@ -1,0 +1,89 @@
+"""Shared counters: one behaviour, checked against every strategy."""
+
+import threading
+
+import pytest
+
+from session_counter.strategies import SCOPES, STRATEGY_CLASSES, get_strategies
+
+JSON = {"Accept": "application/json"}
+NAMES = [cls.name for cls in STRATEGY_CLASSES if cls.name != "redis"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inc_read_reset_round_trip(client, name):
+    assert client.get(f"/shared/{name}", headers=JSON).json["value"] == 0
+    values = [client.post(f"/shared/{name}/inc", headers=JSON).json["value"] for _ in range(3)]
+    assert values == [1, 2, 3]
+    assert client.get(f"/shared/{name}").get_data(as_text=True) == "3\n"
+    assert client.post(f"/shared/{name}/reset", headers=JSON).json["value"] == 0
+    assert client.post(f"/shared/{name}/inc").get_data(as_text=True) == "1\n"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_json_answer_names_strategy_and_server(client, name):
+    body = client.post(f"/shared/{name}/inc", headers=JSON).json
+    assert set(body) == {"strategy", "value", "pid", "thread"}
+    assert body["strategy"] == name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_get_on_a_changing_route_changes_nothing(client, name):
+    client.post(f"/shared/{name}/inc")
+    assert client.get(f"/shared/{name}/inc").status_code == 200
+    assert client.get(f"/shared/{name}/reset").status_code == 200
+    assert client.get(f"/shared/{name}", headers=JSON).json["value"] == 1
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES
+                                  if "threads" in dict((c.name, c.safe_against)
+                                                       for c in STRATEGY_CLASSES)[n]])
+def test_thread_safe_strategies_hand_out_each_number_once(app, name):
+    """200 increments from 8 threads of one process: exactly 1..200."""
+    strategy = get_strategies(app)[name]
+    handed_out, lock = [], threading.Lock()
+
+    def work():
+        for _ in range(25):
+            value = strategy.increment()
+            with lock:
+                handed_out.append(value)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(handed_out) == list(range(1, 201))
+    assert strategy.current() == 200
+
+
+def test_api_lists_every_strategy_with_its_safety(client, app):
+    listed = client.get("/api/strategies").json
+    assert [s["name"] for s in listed] == list(get_strategies(app))
+    by_name = {s["name"]: s for s in listed}
+    assert by_name["naive_global"]["safe_against"] == []
+    assert by_name["thread_lock"]["safe_against"] == ["threads"]
+    assert by_name["sqlite"]["safe_against"] == ["threads", "processes"]
+    for s in listed:
+        assert set(s["safe_against"]) <= set(SCOPES) and s["description"]
+
+
+@pytest.mark.parametrize("headers, check", [
+    (JSON, lambda a: a.json["valid"] == NAMES and "nope" in a.json["message"]),
+    ({}, lambda a: "valid: ['naive_global'" in a.get_data(as_text=True)),
+    ({"Accept": "text/html"}, lambda a: "<code>sqlite</code>" in a.get_data(as_text=True)),
+])
+def test_unknown_strategy_is_404_listing_valid_names(client, headers, check):
+    for method, path in [("get", "/shared/nope"), ("post", "/shared/nope/inc")]:
+        answer = getattr(client, method)(path, headers=headers)
+        assert answer.status_code == 404
+        assert check(answer)
+
+
+def test_form_post_on_a_shared_counter_redirects_to_the_page(client):
+    answer = client.post("/shared/sqlite/inc", headers={"Accept": "text/html"})
+    assert answer.status_code == 302 and answer.location == "/#shared"
+    page = client.get("/").get_data(as_text=True)
+    assert "sqlite handed out 1" in page
+    assert 'data-testid="shared-sqlite">1<' in page
