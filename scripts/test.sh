@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them: bash scripts/test.sh [pytest args]
-#   - Debian packages redis-server and chromium (real Redis, real browser), when missing
+#   - Debian packages redis-server, chromium and wrk (real Redis, real browser, the bench's
+#     load generator), when missing
 #     and this user can install them (root, or sudo without a password);
 #   - a virtual environment in .venv with requirements-dev.txt.
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v wrk >/dev/null || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then apt=(apt-get); elif sudo -n true 2>/dev/null; then apt=(sudo -n apt-get)
   else apt=(); fi

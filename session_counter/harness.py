@@ -77,6 +77,8 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
     port = free_port()
     child_env = dict(os.environ, **(env or {}))
     child_env["SESSION_COUNTER_INSTANCE_PATH"] = instance_path
+    # set by the `flask` CLI (e.g. the race lab); app.run() in the child would refuse to serve
+    child_env.pop("FLASK_RUN_FROM_CLI", None)
     child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT,
                                                             child_env.get("PYTHONPATH")]))
     for key, value in (config or {}).items():

@@ -7,6 +7,9 @@ new connections by itself once Redis is back.
 """
 
 import logging
+import os
+import socket
+import uuid
 from urllib.parse import urlsplit
 
 import redis
@@ -62,7 +65,7 @@ def unavailable(url, error, doing):
     """Return the StoreUnavailable (503) for a Redis call that failed while ``doing``."""
     timed_out = isinstance(error, redis.exceptions.TimeoutError)
     outcome = "it may or may not have been made" if timed_out else "nothing was changed"
-    return StoreUnavailable(f"Redis at {redacted(url)} did not answer while {doing} "
+    return StoreUnavailable(f"Redis at {redacted(url)} failed while {doing} "
                             f"({error}); {outcome}. Try again when Redis is back.")
 
 
@@ -76,12 +79,17 @@ class RedisSessionLocks:
         self.lease = lease
         self.url = url
 
+    @staticmethod
+    def token():
+        """Return a new lock value that says who holds the lock: host, pid, then random."""
+        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
     def acquire(self, key):
         """Lock the session stored under ``key``; return a handle with release()."""
         lock = self.client.lock(f"lock:{key}", timeout=self.lease, sleep=0.005,
                                 blocking_timeout=self.timeout, thread_local=False)
         try:
-            acquired = lock.acquire()
+            acquired = lock.acquire(token=self.token())
         except RedisError as error:
             raise unavailable(self.url, error, "locking this session") from error
         if not acquired:

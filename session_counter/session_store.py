@@ -2,11 +2,12 @@
 
 cachelib's default ``threshold=500`` makes every write count the folder and, past 500
 files, delete live sessions to get back under it; a write then scans the whole folder.
-Here ``threshold=0``: no counting, no pruning on write, so a write is one temp file and
-one rename whatever the number of sessions. Expired files are removed by
+Here ``threshold=0``: no counting, no pruning on write, so a write costs the same
+whatever the number of sessions. Expired files are removed by
 ``flask --app session_counter sessions prune`` instead (run it from cron).
 """
 
+import fcntl
 import logging
 import os
 import pickle
@@ -40,6 +41,7 @@ class SessionFileCache(FileSystemCache):
         filename = self._get_filename(key)
         try:
             with open(filename, "rb") as f:
+                fcntl.flock(f, fcntl.LOCK_SH)  # set() rewrites in place under LOCK_EX
                 data = f.read()
         except FileNotFoundError:
             return None
@@ -64,6 +66,43 @@ class SessionFileCache(FileSystemCache):
                         filename, type(value).__name__)
             return None
         return value
+
+    def set(self, key, value, timeout=None, mgmt_element=False):
+        """Save a session: rewrite its file in place, or create it the way cachelib does.
+
+        cachelib writes a temp file and renames it over the old one; on ext4 creating
+        and renaming a file costs more than the rest of the request. An existing file
+        is overwritten with one write under an exclusive flock instead (get() takes a
+        shared one, so no reader sees half a write). A new session goes cachelib's
+        way, and so does every write when the folder is not writable, so that a
+        read-only folder refuses all writes alike (cachelib's set fails there).
+        """
+        data = self.serializer.dumps(value)
+        if mgmt_element or data is None or not os.access(self._path, os.W_OK):
+            return super().set(key, value, timeout, mgmt_element)
+        data = HEADER.pack(self._normalize_timeout(timeout)) + data
+        filename = self._get_filename(key)
+        try:
+            fd = os.open(filename, os.O_WRONLY)
+        except FileNotFoundError:
+            return super().set(key, value, timeout, mgmt_element)
+        except OSError:
+            log.warning("cannot open session file %s", filename, exc_info=True)
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size_and_links = os.fstat(fd)
+            if size_and_links.st_nlink == 0:  # pruned meanwhile: create it anew
+                return super().set(key, value, timeout, mgmt_element)
+            os.pwrite(fd, data, 0)
+            if size_and_links.st_size > len(data):
+                os.ftruncate(fd, len(data))
+            return True
+        except OSError:
+            log.warning("cannot write session file %s", filename, exc_info=True)
+            return False
+        finally:
+            os.close(fd)
 
 
 def read_expiry(data):
@@ -107,6 +146,7 @@ def _judge(path, now):
     """Classify one session file as 'expired', 'damaged' or 'kept'."""
     try:
         with open(path, "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_SH)
             head = f.read(HEADER.size + 1)
     except FileNotFoundError:
         return "kept"

@@ -51,7 +51,11 @@ class LockingSessionMixin:
             session = self.session_class(sid=None)
             session.unusable = True
             return session
-        session.lock = lock
+        except BaseException:
+            if lock is not None:  # a store bug must not leave this client locked out
+                lock.release()
+            raise
+        g.session_lock = lock  # on g: teardown must not touch a session that never opened
         return session
 
     def save_session(self, app, session, response):
@@ -97,9 +101,7 @@ def raise_session_error():
 
 def release_session_lock(_exc=None):
     """Release this request's session lock, on every path out of the request."""
-    from flask import session
-
-    lock = getattr(session, "lock", None)
+    lock = g.pop("session_lock", None)
     if lock is not None:
         lock.release()
 
@@ -122,7 +124,7 @@ def lock_folder(app):
 def init_app(app):
     """Install the session interface, its request hooks and the `sessions` CLI group."""
     if app.config.get("REDIS_URL"):
-        from .redis_sessions import make_redis_interface  # imports this module
+        from .redis_sessions import make_redis_interface  # here: it imports this module
 
         app.config["SESSION_TYPE"] = "redis"
         app.session_interface = make_redis_interface(app)

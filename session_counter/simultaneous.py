@@ -55,7 +55,7 @@ def parse_json_answer(status: int, body: bytes) -> tuple[int | None, int | None,
     return value, _as_int(data.get("pid")), None if thread is None else str(thread)
 
 
-def _loopback_target(base_url: str) -> tuple[str, int]:
+def loopback_target(base_url: str) -> tuple[str, int]:
     """Return (host, port) of an http:// loopback base URL, or raise ValueError."""
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
@@ -72,7 +72,7 @@ def fire_simultaneously(base_urls: list[str], path: str, n: int, *, method: str 
         raise ValueError("need at least one base URL")
     if not 0 <= n <= MAX_CLIENTS:
         raise ValueError(f"n must be between 0 and {MAX_CLIENTS}, got {n}")
-    targets = [(url, *_loopback_target(url)) for url in base_urls]
+    targets = [(url, *loopback_target(url)) for url in base_urls]
     sent_headers = {"Accept": "application/json", **(headers or {})}
     deadline = time.monotonic() + timeout
     released: list[float] = []

@@ -4,8 +4,10 @@ Found at start-up, the problem is one clear message naming the path and the fix;
 found at the first request, it would be a 503 for every user.
 """
 
+import logging
 import os
 import sqlite3
+import sys
 import tempfile
 
 import click
@@ -63,7 +65,14 @@ def check_redis(url):
     try:
         client.ping()
     except RedisError as error:
-        raise StartupError(f"Cannot reach Redis at {redacted(url)} ({error}). {fix}") from error
+        message = f"Cannot reach Redis at {redacted(url)} ({error}). {fix}"
+        if "gunicorn.arbiter" in sys.modules:
+            # A gunicorn worker (run.py checked before gunicorn started): a worker that
+            # fails to boot halts the whole server, so this one answers 503 until Redis
+            # is back instead.
+            logging.getLogger(__name__).warning(message)
+            return
+        raise StartupError(message) from error
     finally:
         client.close()
 

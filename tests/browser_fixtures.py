@@ -40,7 +40,7 @@ def require_chromium():
     pytest.skip(message)
 
 
-def wait_for_workers(url, workers, timeout=15.0):
+def wait_for_workers(url, workers, timeout=30.0):
     """Return once ``workers`` distinct processes answered /healthz (all have booted)."""
     pids = set()
     deadline = time.monotonic() + timeout

@@ -11,7 +11,8 @@ def app(tmp_path):
     """An app whose instance folder (sessions, database, secret) is a fresh temp folder."""
     app = create_app({"TESTING": True}, instance_path=str(tmp_path / "instance"))
     for strategy in get_strategies(app).values():
-        strategy.reset()  # the module-global strategies outlive one app
+        if strategy.state_lives_in == "process":
+            strategy.reset()  # a module global outlives one app; the rest live in tmp_path
     yield app
 
 
@@ -25,3 +26,19 @@ def client(app):
 def runner(app):
     """A runner for the app's CLI commands."""
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One real redis-server (no persistence) for the whole test session."""
+    from .redis_server import running_redis
+
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of the test session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url

@@ -1,13 +1,16 @@
 """What a person sees in a real browser (Chromium) against gunicorn with several workers."""
 
+import re
 from collections import defaultdict
 
 import pytest
+from playwright.sync_api import expect
+
+from session_counter.simultaneous import fire_simultaneously
 
 from .browser_fixtures import (  # noqa: F401 (fixtures)
-    PHONE, WORKERS, PageErrors, SecondOrigin, browser_type_launch_args, gunicorn_server,
+    DESKTOP, PHONE, WORKERS, PageErrors, SecondOrigin, browser_type_launch_args, gunicorn_server,
     person, server)
-from session_counter.simultaneous import fire_simultaneously
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -140,18 +143,16 @@ def test_cross_site_form_post_is_refused(person, server, host, cookie_sent):
             f'<button type="submit">win a prize</button></form>')
     with SecondOrigin(form, host=host) as other:
         page.goto(other.url)
-        with page.expect_response(server.url + "/inc") as refused:
+        with page.expect_navigation() as refused:
             page.get_by_role("button", name="win a prize").click()
-        page.wait_for_load_state()
-    assert refused.value.status == 403
+    assert refused.value.url == server.url + "/inc" and refused.value.status == 403
     assert ("cookie" in refused.value.request.all_headers()) is cookie_sent
     assert "Cross-site request refused" in page.get_by_role("main").inner_text()
     page.goto(server.url + "/")
     assert number(page, "session-counter") == 2
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE],
-                         ids=["desktop", "phone"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_page_has_no_console_errors(new_context, server, viewport):
     page = new_context(viewport=viewport).new_page()
     errors = PageErrors(page)
@@ -162,6 +163,41 @@ def test_page_has_no_console_errors(new_context, server, viewport):
     page.goto(server.url + "/inc")  # the GET page explaining the route
     submit(page, page.get_by_role("button", name="inc"))
     assert number(page, "session-counter") == 1
+    assert errors.messages == []
+
+
+RACE_CLIENTS = 30
+RACED = ("sqlite", "naive_global")
+
+
+def test_race_panel_draws_the_right_verdicts(new_context, server):
+    page = new_context(viewport=DESKTOP).new_page()
+    errors = PageErrors(page)
+    page.goto(server.url + "/")
+    panel = page.get_by_test_id("race-panel")
+    for box in panel.get_by_role("checkbox").all():
+        box.set_checked(box.get_attribute("value") in RACED)
+    panel.get_by_role("spinbutton", name="N").fill(str(RACE_CLIENTS))
+    run = panel.get_by_test_id("race-run")
+    expect(run).to_have_text("race")
+    run.click()
+
+    results = {name: panel.get_by_test_id(f"race-result-{name}") for name in RACED}
+    for result in results.values():
+        expect(result).to_have_attribute("data-exact", re.compile("^(true|false)$"),
+                                         timeout=30_000)
+    sqlite, naive = results["sqlite"], results["naive_global"]
+    expect(sqlite).to_have_attribute("data-exact", "true")
+    expect(panel.get_by_test_id("race-verdict-sqlite")).to_have_text(
+        f"exactly 1..{RACE_CLIENTS}")
+    numbers = sqlite.locator(".race-box")
+    assert numbers.all_inner_texts() == [str(n) for n in range(1, RACE_CLIENTS + 1)]
+    expect(sqlite.locator(".dup")).to_have_count(0)
+
+    expect(naive).to_have_attribute("data-exact", "false")
+    expect(panel.get_by_test_id("race-verdict-naive_global")).to_contain_text("duplicate")
+    assert naive.locator(".dup").count() >= 1
+    expect(panel.locator("[data-testid^='race-result-']")).to_have_count(len(RACED))
     assert errors.messages == []
 
 

@@ -20,6 +20,10 @@ class CounterStrategy(ABC):
     name: str
     description: str
     safe_against: frozenset = frozenset()
+    #: Where the number lives: "process" (a module global: every worker process has its
+    #: own copy), "instance" (a file or process of one server) or "global" (a store
+    #: every instance shares). The race lab reads it to know how to reset and read back.
+    state_lives_in: str = "instance"
 
     def __init__(self, app):
         """Read what the strategy needs from app.config; open nothing yet."""
@@ -57,4 +61,5 @@ class CounterStrategy(ABC):
             "name": self.name,
             "description": self.description,
             "safe_against": [scope for scope in SCOPES if scope in self.safe_against],
+            "state_lives_in": self.state_lives_in,
         }

@@ -27,6 +27,7 @@ class NaiveGlobal(CounterStrategy):
     description = ("A module global, incremented with self.param += 1: threads race on "
                    "it and every worker process has its own copy.")
     safe_against = frozenset()
+    state_lives_in = "process"
 
     def increment(self):
         """Run the question's code."""

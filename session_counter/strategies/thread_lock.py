@@ -6,7 +6,6 @@ from .base import THREADS, CounterStrategy
 from .naive_global import Counter
 
 counter = Counter()
-lock = threading.Lock()
 
 
 class ThreadLock(CounterStrategy):
@@ -16,18 +15,28 @@ class ThreadLock(CounterStrategy):
     description = ("The same global object behind a threading.Lock: no thread race, "
                    "but each worker process still has its own counter.")
     safe_against = frozenset({THREADS})
+    state_lives_in = "process"
+
+    def __init__(self, app):
+        """Make the lock when the app is built, in the worker that will use it.
+
+        gunicorn's gevent worker patches threading after the master has imported this
+        module; a real lock held across a gevent yield (RACE_WINDOW) deadlocks the worker.
+        """
+        super().__init__(app)
+        self.lock = threading.Lock()
 
     def increment(self):
         """Increment and read under the lock, so no two threads see the same number."""
-        with lock:
+        with self.lock:
             return counter.inc(self.widen_race_window)
 
     def current(self):
         """Return this process's value."""
-        with lock:
+        with self.lock:
             return counter.param
 
     def reset(self):
         """Reset this process's value."""
-        with lock:
+        with self.lock:
             counter.param = 0

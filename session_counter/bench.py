@@ -1,0 +1,534 @@
+"""What safety costs: every route's req/s and latency as a ratio to a bare route, same run.
+
+    python -m session_counter.bench [--json] [--redis-url redis://127.0.0.1:6379/0]
+    flask --app session_counter bench ...
+
+All targets are measured in each of several short rounds, one after the other
+(A B C ... A B C ...), so the drift of a shared machine hits every target alike.
+Absolute req/s say what this machine did today; the ratios are the result.
+"""
+
+import http.client
+import json
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from string import Template
+from urllib.parse import urlsplit
+
+import click
+
+from .serve import SERVER_MODELS
+
+QUANTILES = [(i + 0.5) / 10 for i in range(1000)]  # percentiles kept per round, to merge rounds
+TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2}
+
+WRK_SCRIPT = Template("""
+wrk.method = "$method"
+wrk.body = ""
+local next_id = 0
+function setup(thread) thread:set("id", next_id); next_id = next_id + 1 end
+function init(args)
+  mine, turn = {}, 0
+  local i = 0
+  for line in io.lines("$cookie_file") do
+    if i % $connections == id then mine[#mine + 1] = line end
+    i = i + 1
+  end
+end
+function request()
+  local headers = {Accept = "application/json"}
+  if #mine > 0 then turn = turn % #mine + 1; headers.Cookie = mine[turn] end
+  return wrk.format(nil, nil, headers)
+end
+function done(summary, latency, requests)
+  local e, q = summary.errors, {}
+  for _, p in ipairs({$quantiles}) do q[#q + 1] = latency:percentile(p) end
+  io.write(string.format('BENCH {"requests": %d, "errors": %d, "seconds": %f, "us": [%s]}\\n',
+    summary.requests, e.connect + e.read + e.write + e.status + e.timeout,
+    summary.duration / 1e6, table.concat(q, ",")))
+end
+""")
+
+
+@dataclass
+class Target:
+    """One request to measure against one of the bench's servers."""
+
+    key: str
+    label: str
+    server: str
+    method: str
+    path: str
+    cookies: list = field(default_factory=list)  # "name=sid"; connection i uses i, i+C, ...
+    safe_against: list = None
+    sessions: int = None
+
+
+@dataclass
+class Sample:
+    """What one load run of one target measured."""
+
+    requests: int
+    errors: int
+    seconds: float
+    quantiles: list  # latency in ms at QUANTILES
+
+    @property
+    def rate(self):
+        """Requests per second."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def wrk_load(url, target, connections, duration, workdir):
+    """Run wrk: one thread per connection, so each connection keeps its own sessions."""
+    cookie_file = os.path.join(workdir, f"{target.key}.cookies")
+    with open(cookie_file, "w") as f:
+        f.writelines(cookie + "\n" for cookie in target.cookies)
+    script = os.path.join(workdir, f"{target.key}.lua")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT.substitute(method=target.method, cookie_file=cookie_file,
+                                      connections=connections,
+                                      quantiles=",".join(map(str, QUANTILES))))
+    seconds = max(1, round(duration))  # wrk takes whole seconds
+    out = subprocess.run(["wrk", "-t", str(connections), "-c", str(connections),
+                          "-d", f"{seconds}s", "--timeout", "10s", "-s", script,
+                          url + target.path], capture_output=True, text=True, check=True)
+    line = next(line for line in out.stdout.splitlines() if line.startswith("BENCH "))
+    data = json.loads(line[len("BENCH "):])
+    return Sample(data["requests"], data["errors"], data["seconds"],
+                  [us / 1000 for us in data["us"]] if data["requests"] else [])
+
+
+def python_load(url, target, connections, duration, _workdir=None):
+    """The fallback load generator: one thread and one HTTP connection per connection."""
+    parts = urlsplit(url)
+    latencies, errors = [[] for _ in range(connections)], [0] * connections
+    start = time.perf_counter()
+    deadline = start + duration
+
+    def run(i):
+        mine, turn, conn = target.cookies[i::connections], 0, None
+        while time.perf_counter() < deadline:
+            headers = {"Accept": "application/json", "Content-Length": "0"}
+            if mine:
+                headers["Cookie"] = mine[turn % len(mine)]
+                turn += 1
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                    conn.connect()  # wrk's latency starts after connecting, too
+                began = time.perf_counter()
+                conn.request(target.method, target.path, headers=headers)
+                answer = conn.getresponse()
+                answer.read()
+                latencies[i].append(time.perf_counter() - began)
+                errors[i] += answer.status != 200
+                if answer.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                errors[i] += 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - start
+    done = sorted(x * 1000 for lat in latencies for x in lat)
+    quantiles = [done[min(int(len(done) * p / 100), len(done) - 1)] for p in QUANTILES]
+    return Sample(len(done), sum(errors), seconds, quantiles if done else [])
+
+
+LOAD_GENERATORS = {"wrk": wrk_load, "python": python_load}
+
+
+def generator_version(name):
+    """Name the load generator and its version, for the report."""
+    if name == "python":
+        return f"Python threads + http.client ({platform.python_version()})"
+    out = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return (out.stdout or out.stderr).splitlines()[0].split(" Copyright")[0].strip()
+
+
+def merged_percentile(samples, pct):
+    """Return the pct-th latency (ms) over all rounds, each round weighted by its requests."""
+    points = sorted((q, s.requests / len(s.quantiles)) for s in samples for q in s.quantiles)
+    goal, seen = sum(w for _, w in points) * pct / 100, 0.0
+    for value, weight in points:
+        seen += weight
+        if seen >= goal:
+            return value
+    return points[-1][0] if points else None
+
+
+def fill_sessions(app, count):
+    """Write ``count`` session files (and their lock files) as the app's own store would.
+
+    The bytes are cachelib's format (expiry header + pickle) at cachelib's file names;
+    written straight to disk, since no server runs yet, instead of through HTTP.
+    Returns the cookies ("name=sid") that point at them.
+    """
+    from .session_store import HEADER
+
+    interface = app.session_interface
+    cache = interface.cache
+    header = HEADER.pack(cache._normalize_timeout(app.permanent_session_lifetime))
+    name, cookies = app.config["SESSION_COOKIE_NAME"], []
+    for n in range(count):
+        sid = secrets.token_urlsafe(32)
+        key = interface._get_store_id(sid)
+        data = header + cache.serializer.dumps({"_permanent": True, "counter": n})
+        fd = os.open(cache._get_filename(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, data)
+        os.close(fd)
+        if interface.locks is not None:  # a server that served them has their lock files
+            os.close(os.open(interface.locks.path_for(key), os.O_RDWR | os.O_CREAT, 0o600))
+        cookies.append(f"{name}={sid}")
+    return cookies
+
+
+def new_sessions(url, count):
+    """Start ``count`` sessions through HTTP; return their cookies ("name=sid")."""
+    cookies = []
+    for _ in range(count):
+        request = urllib.request.Request(url + "/inc", method="POST",
+                                         headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            cookies.append(answer.headers["Set-Cookie"].split(";")[0])
+    return cookies
+
+
+def get_json(url):
+    """GET a JSON document."""
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.load(answer)
+
+
+def start_servers(root, model, workers, session_counts, redis_url):
+    """Start every server the bench needs, in parallel; return ({name: server}, cookies)."""
+    from . import create_app
+    from .harness import start_server
+
+    specs = {"main": {"SESSION_LOCK": True}, "lock_off": {"SESSION_LOCK": False}}
+    if redis_url:
+        specs["redis"] = {"REDIS_URL": redis_url, "SESSION_LOCK": True}
+    cookies = {}
+    for count in session_counts:
+        folder = os.path.join(root, f"sessions_{count}")
+        cookies[count] = fill_sessions(create_app(instance_path=folder), count)
+        specs[f"sessions_{count}"] = {"SESSION_LOCK": True}
+
+    def start(name):
+        folder = os.path.join(root, name)
+        os.makedirs(folder, exist_ok=True)
+        return start_server(model, workers=workers, instance_path=folder, config=specs[name])
+
+    with ThreadPoolExecutor(len(specs)) as pool:
+        futures = {name: pool.submit(start, name) for name in specs}
+    servers = {name: f.result() for name, f in futures.items() if f.exception() is None}
+    failures = [f.exception() for f in futures.values() if f.exception() is not None]
+    if failures:
+        for server in servers.values():
+            server.stop()
+        raise failures[0]
+    return servers, cookies
+
+
+def build_targets(servers, cookies, connections):
+    """List what to measure: bare, /inc with and without the lock, every strategy, scaling."""
+    main = servers["main"].url
+    targets = [
+        Target("bare", "bare: GET /healthz", "main", "GET", "/healthz"),
+        Target("inc_lock", "/inc, session lock on", "main", "POST", "/inc",
+               new_sessions(main, connections)),
+        Target("inc_nolock", "/inc, session lock off", "lock_off", "POST", "/inc",
+               new_sessions(servers["lock_off"].url, connections)),
+    ]
+    strategies = get_json(main + "/api/strategies")
+    for s in strategies:
+        targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc", "main",
+                              "POST", f"/shared/{s['name']}/inc", safe_against=s["safe_against"]))
+    if "redis" in servers:
+        url = servers["redis"].url
+        targets.append(Target("inc_redis", "/inc, Redis sessions, lock on", "redis",
+                              "POST", "/inc", new_sessions(url, connections)))
+        known = {s["name"] for s in strategies}
+        for s in get_json(url + "/api/strategies"):
+            if s["name"] not in known:
+                targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc",
+                                      "redis", "POST", f"/shared/{s['name']}/inc",
+                                      safe_against=s["safe_against"]))
+    for count in sorted(cookies):
+        targets.append(Target(f"sessions_{count}", f"/inc, {count:,} sessions stored",
+                              f"sessions_{count}", "POST", "/inc", cookies[count],
+                              sessions=count))
+    return targets
+
+
+def run_rounds(targets, servers, load, connections, rounds, duration, warmup, workdir, say):
+    """Measure every target once per round, rotating the order; return {key: [Sample]}."""
+    samples = {t.key: [] for t in targets}
+    if warmup > 0:
+        for t in targets:
+            say(f"warm-up {t.label}")
+            load(servers[t.server].url, t, connections, warmup, workdir)
+    for r in range(rounds):
+        shift = r % len(targets)  # no target always runs right after the same other one
+        for i, t in enumerate(targets[shift:] + targets[:shift]):
+            sample = load(servers[t.server].url, t, connections, duration, workdir)
+            samples[t.key].append(sample)
+            say(f"[{r * len(targets) + i + 1}/{rounds * len(targets)}] round {r + 1}: "
+                f"{t.label}: {sample.rate:,.0f} req/s"
+                + (f", {sample.errors} errors" if sample.errors else ""))
+    return samples
+
+
+def quotient(a, b):
+    """Return a / b, or None when b is 0 (a target that answered nothing)."""
+    return a / b if b else None
+
+
+def summarise(targets, samples):
+    """Turn samples into rows (req/s, p50, p99, ratios) and check the three targets."""
+    rows = []
+    for t in targets:
+        ss = samples[t.key]
+        requests = sum(s.requests for s in ss)
+        rows.append({"key": t.key, "label": t.label, "server": t.server,
+                     "safe_against": t.safe_against, "sessions": t.sessions,
+                     "requests": requests, "errors": sum(s.errors for s in ss),
+                     "req_per_s": requests / sum(s.seconds for s in ss),
+                     "round_req_per_s": [s.rate for s in ss],
+                     "p50_ms": merged_percentile(ss, 50), "p99_ms": merged_percentile(ss, 99)})
+    by_key = {row["key"]: row for row in rows}
+    scaling = [row for row in rows if row["sessions"] is not None]
+    for row in rows:
+        if row["sessions"] is None:  # throughput relative to the bare route
+            base = by_key["bare"]
+            row["ratio"] = quotient(row["req_per_s"], base["req_per_s"])
+            row["round_ratios"] = [quotient(a, b) for a, b in
+                                   zip(row["round_req_per_s"], base["round_req_per_s"])]
+        else:  # cost per request (1 / req/s) relative to the fewest sessions stored
+            base = scaling[0]
+            row["ms_per_request"] = quotient(1000, row["req_per_s"])
+            row["cost_ratio"] = quotient(base["req_per_s"], row["req_per_s"])
+            row["round_ratios"] = [quotient(b, a) for a, b in
+                                   zip(row["round_req_per_s"], base["round_req_per_s"])]
+    return rows, check_targets(by_key, scaling)
+
+
+def check_targets(by_key, scaling):
+    """Compare the three targets of the issue with what was measured."""
+    checks = []
+
+    def check(what, got, op, want):
+        holds = got is not None and (got >= want if op == ">=" else got <= want)
+        miss = 0.0 if holds or got is None else abs(got - want) / want
+        checks.append({"what": what, "got": got, "op": op, "want": want, "holds": holds,
+                       "miss_by": miss})
+
+    check("per-client /inc, lock on, vs bare route", by_key["inc_lock"]["ratio"], ">=",
+          TARGETS["lock_ratio"])
+    embedded = [row for row in by_key.values() if row["safe_against"] and row["server"] == "main"
+                and "processes" in row["safe_against"] and "machines" not in row["safe_against"]]
+    if embedded and "shared_naive_global" in by_key:
+        best = max(embedded, key=lambda row: row["req_per_s"])
+        check(f"best process-safe embedded strategy ({best['key'][7:]}) vs naive_global",
+              quotient(best["req_per_s"], by_key["shared_naive_global"]["req_per_s"]), ">=",
+              TARGETS["strategy_ratio"])
+    if len(scaling) > 1:
+        check(f"/inc cost with {scaling[-1]['sessions']:,} sessions vs "
+              f"{scaling[0]['sessions']:,}", scaling[-1]["cost_ratio"], "<=",
+              TARGETS["scaling_cost"])
+    return checks
+
+
+def machine():
+    """Describe the machine: CPUs, CPU model, Python, OS."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu": model,
+            "python": platform.python_version(), "system": platform.platform(),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def num(value, spec=".2f"):
+    """Format a number for a table; '-' for a missing one."""
+    return "-" if value is None else format(value, spec)
+
+
+def spread(values):
+    """Format the lowest and highest per-round ratio."""
+    values = [v for v in values if v is not None]
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
+
+
+def safe_against(scopes):
+    """Say what a strategy is safe against; blank for rows that are not strategies."""
+    return "" if scopes is None else ", ".join(scopes) or "nothing"
+
+
+def tables(report):
+    """Return (title, header, rows) of the two result tables."""
+    rows = report["rows"]
+    safety = [[r["label"], safe_against(r["safe_against"]), num(r["req_per_s"], ",.0f"),
+               num(r["ratio"]), spread(r["round_ratios"]), num(r["p50_ms"]), num(r["p99_ms"]),
+               str(r["errors"])] for r in rows if r["sessions"] is None]
+    scaling = [[f"{r['sessions']:,}", num(r["req_per_s"], ",.0f"), num(r["ms_per_request"], ".3f"),
+                num(r["cost_ratio"]), spread(r["round_ratios"]), num(r["p50_ms"]),
+                num(r["p99_ms"]), str(r["errors"])] for r in rows if r["sessions"] is not None]
+    return [("What does safety cost?", ["target", "safe against", "req/s", "vs bare",
+                                        "rounds", "p50 ms", "p99 ms", "errors"], safety),
+            ("Session-store scaling: POST /inc", ["sessions stored", "req/s", "ms/req",
+                                                  "cost vs fewest", "rounds", "p50 ms",
+                                                  "p99 ms", "errors"], scaling)]
+
+
+def check_lines(report):
+    """One line per target: holds, or misses by how much."""
+    return [f"{'holds' if c['holds'] else 'MISSES'}: {c['what']}: {num(c['got'])} "
+            f"(want {c['op']} {c['want']})"
+            + ("" if c["holds"] else f", {c['miss_by']:.0%} short") for c in report["checks"]]
+
+
+def settings_line(report):
+    """Say how and where the figures were measured."""
+    s, m = report["settings"], report["machine"]
+    return (f"{s['load_generator']} -> {s['model']}, {s['workers']} workers, "
+            f"{s['connections']} connections, {s['rounds']} rounds x {s['duration']:g} s per "
+            f"target; {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, load average "
+            f"{m['load_average'][0]:.2f} before the run")
+
+
+def print_markdown(report):
+    """Print the tables as Markdown, for the README."""
+    for title, header, rows in tables(report):
+        if rows:
+            click.echo(f"\n**{title}**\n\n| " + " | ".join(header) + " |\n|"
+                       + "---|" * len(header))
+            for row in rows:
+                click.echo("| " + " | ".join(row) + " |")
+    click.echo("")
+    for line in check_lines(report):
+        click.echo(f"- {line}")
+    click.echo(f"\n{settings_line(report)}")
+
+
+def print_rich(report):
+    """Print the tables with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = 120  # a file or a pipe: do not wrap the table at 80 columns
+    for title, header, rows in tables(report):
+        if rows:
+            table = Table(title=title)
+            for i, name in enumerate(header):
+                table.add_column(name, justify="left" if i == 0 else "right")
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+    for line in check_lines(report):
+        console.print(line, style="green" if line.startswith("holds") else "bold red")
+    console.print(settings_line(report))
+
+
+def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0, warmup=1.0,
+              session_counts=(100, 10_000, 100_000), redis_url=None, load_generator="auto",
+              root=None, say=lambda message: None):
+    """Run the whole benchmark and return the report as a dict."""
+    if load_generator == "auto":
+        load_generator = "wrk" if shutil.which("wrk") else "python"
+    load = LOAD_GENERATORS[load_generator]
+    host = machine()  # its load average before the run
+    root = tempfile.mkdtemp(prefix="session-counter-bench-", dir=root)
+    servers = {}
+    try:
+        say(f"writing {', '.join(f'{n:,}' for n in session_counts)} session files")
+        servers, cookies = start_servers(root, model, workers, session_counts, redis_url)
+        targets = build_targets(servers, cookies, connections)
+        samples = run_rounds(targets, servers, load, connections, rounds, duration, warmup,
+                             root, say)
+    finally:
+        for server in servers.values():
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    rows, checks = summarise(targets, samples)
+    settings = {"model": model, "workers": workers, "connections": connections,
+                "rounds": rounds, "duration": duration, "warmup": warmup,
+                "load_generator": generator_version(load_generator), "redis_url": redis_url}
+    return {"machine": host, "settings": settings, "rows": rows, "checks": checks}
+
+
+@click.command("bench")
+@click.option("--model", type=click.Choice(SERVER_MODELS), default="gunicorn", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--connections", default=4, show_default=True, type=click.IntRange(1, 256),
+              help="simultaneous connections; each has its own sessions")
+@click.option("--rounds", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--duration", default=3.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="seconds per target per round (wrk: whole seconds)")
+@click.option("--warmup", default=1.0, show_default=True, type=click.FloatRange(0, 60),
+              help="seconds per target before the rounds, not counted (0: none)")
+@click.option("--sessions", "session_counts", default="100,10000,100000", show_default=True,
+              help="session files stored for the scaling rows, comma-separated ('' for none)")
+@click.option("--redis-url", default=None, help="also measure Redis (sessions and strategy)")
+@click.option("--load-generator", type=click.Choice(["auto", "wrk", "python"]), default="auto",
+              show_default=True, help="auto: wrk when installed, else Python threads")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, writable=True),
+              help="where the servers' instance folders go (default: the temp folder)")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--markdown", is_flag=True, help="print the tables as Markdown")
+def bench_command(model, workers, connections, rounds, duration, warmup, session_counts,
+                  redis_url, load_generator, root, as_json, markdown):
+    """Measure what safety costs: req/s, p50/p99 and the ratio to a bare route."""
+    try:
+        counts = sorted({int(n) for n in session_counts.split(",") if n.strip()})
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of whole numbers",
+                                 param_hint="--sessions") from None
+    if any(n < 1 for n in counts):
+        raise click.BadParameter("counts must be at least 1", param_hint="--sessions")
+    if os.environ.get("SESSION_COUNTER_REDIS_URL"):
+        raise click.ClickException("the bench decides where sessions live: unset "
+                                   "SESSION_COUNTER_REDIS_URL and pass --redis-url instead")
+    if load_generator == "wrk" and not shutil.which("wrk"):
+        raise click.ClickException("wrk is not installed (apt-get install wrk), "
+                                   "or use --load-generator python")
+
+    def say(message):
+        click.echo(f"[{time.strftime('%H:%M:%S')}] {message}", err=True)
+
+    report = run_bench(model, workers, connections, rounds, duration, warmup, counts,
+                       redis_url, load_generator, root, say)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    elif markdown:
+        print_markdown(report)
+    else:
+        print_rich(report)
+
+
+if __name__ == "__main__":
+    sys.exit(bench_command())

@@ -1,0 +1,181 @@
+// The race panel: fire N requests at once from this page, then let the server judge them
+// (POST /api/race/analyse runs the same analysis as `flask --app session_counter race`).
+(function () {
+  "use strict";
+
+  var BURST = 24; // resets and reads per strategy, so every worker process gets some
+  var READ_TRIES = 4;
+  var MAX_CLIENTS = 500;
+  var MAX_BOXES = 2000; // past this many numbers, draw only the ones handed out
+
+  var panel = document.querySelector('[data-testid="race-panel"]');
+  if (!panel) return;
+  var form = panel.querySelector("form");
+  var button = panel.querySelector('[data-testid="race-run"]');
+  var status = panel.querySelector('[data-testid="race-status"]');
+  var results = panel.querySelector(".race-results");
+
+  function intOrNull(value) {
+    return Number.isInteger(value) ? value : null;
+  }
+
+  // One request without cookies: this browser's session lock would make them take turns.
+  function send(method, url) {
+    return fetch(url, {method: method, credentials: "omit", cache: "no-store",
+                       headers: {Accept: "application/json"}})
+      .then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (body) {
+          body = body || {};
+          return {status: response.status, value: intOrNull(body.value),
+                  pid: intOrNull(body.pid),
+                  thread: typeof body.thread === "string" ? body.thread : null};
+        });
+      })
+      .catch(function () { return {status: 0, value: null, pid: null, thread: null}; });
+  }
+
+  function burst(n, method, url) {
+    var sent = [];
+    for (var i = 0; i < n; i++) sent.push(send(method, url));
+    return Promise.all(sent);
+  }
+
+  // Read the counter until every process that answered was read (a busy one may miss a burst).
+  function readBack(base, answers, reads, tries) {
+    return burst(BURST, "GET", base).then(function (got) {
+      reads = reads.concat(got);
+      var read = new Set(reads.map(function (a) { return a.pid; }));
+      var missing = answers.some(function (a) { return a.pid !== null && !read.has(a.pid); });
+      return missing && tries > 1 ? readBack(base, answers, reads, tries - 1) : reads;
+    });
+  }
+
+  function race(name, clients) {
+    var base = "/shared/" + encodeURIComponent(name);
+    var resets, answers, wall;
+    return burst(BURST, "POST", base + "/reset").then(function (got) {
+      resets = got;
+      var refused = resets.filter(function (a) { return a.status !== 200; });
+      if (refused.length) throw new Error("the reset was refused (" + refused[0].status + ")");
+      var started = performance.now();
+      return burst(clients, "POST", base + "/inc").then(function (got) {
+        answers = got;
+        wall = (performance.now() - started) / 1000;
+      });
+    }).then(function () {
+      return readBack(base, answers, [], READ_TRIES);
+    }).then(function (reads) {
+      var body = {strategy: name, answers: answers, reads: reads, wall_time: wall,
+                  reset_pids: resets.map(function (a) { return a.pid; })
+                                    .filter(function (pid) { return pid !== null; })};
+      return fetch("/api/race/analyse", {
+        method: "POST", credentials: "omit",
+        headers: {"Content-Type": "application/json", Accept: "application/json"},
+        body: JSON.stringify(body)});
+    }).then(function (response) {
+      return response.json().then(function (result) {
+        if (!response.ok) throw new Error(result.message || "analysis failed");
+        return {result: result, answers: answers};
+      });
+    });
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function numberBoxes(answers) {
+    var counts = new Map();
+    answers.forEach(function (a) {
+      if (a.status === 200 && a.value !== null) counts.set(a.value, (counts.get(a.value) || 0) + 1);
+    });
+    var list = element("ol", "race-numbers");
+    list.setAttribute("aria-label", "numbers handed out");
+    if (!counts.size) return list;
+    var values = Array.from(counts.keys()).sort(function (a, b) { return a - b; });
+    var low = Math.min(1, values[0]), high = values[values.length - 1];
+    var shown = values; // too wide a range: draw only the numbers handed out
+    if (high - low < MAX_BOXES) {
+      shown = [];
+      for (var v = low; v <= high; v++) shown.push(v);
+    }
+    shown.forEach(function (value) {
+      var times = counts.get(value) || 0;
+      var box = element("li", "race-box" + (times > 1 ? " dup" : times ? "" : " gap"),
+                        String(value));
+      if (times > 1) {
+        box.appendChild(element("sup", "", "\u00d7" + times));
+        box.title = value + " was handed out " + times + " times";
+      } else if (!times) {
+        box.title = value + " was never handed out";
+      }
+      list.appendChild(box);
+    });
+    return list;
+  }
+
+  function draw(name, outcome, error) {
+    var box = element("div", "race-result");
+    box.setAttribute("data-testid", "race-result-" + name);
+    var heading = element("h3");
+    heading.appendChild(element("code", "", name));
+    var verdict = element("span", "race-verdict");
+    verdict.setAttribute("data-testid", "race-verdict-" + name);
+    heading.appendChild(verdict);
+    box.appendChild(heading);
+    if (error) {
+      verdict.textContent = "failed: " + error.message;
+      box.setAttribute("data-exact", "false");
+      return box;
+    }
+    var r = outcome.result;
+    verdict.textContent = r.verdict;
+    box.setAttribute("data-exact", String(r.exact && !r.inconclusive));
+    box.appendChild(element("p", "note",
+      r.sent + " sent, " + r.answers + " answered, " + r.distinct + " distinct, " +
+      r.duplicates + " duplicates, " + r.gaps + " gaps; final value " +
+      (r.final_value === null ? "unknown" : r.final_value) + ", lost updates " +
+      (r.lost_updates === null ? "unknown" : r.lost_updates) + "; " + r.pids.length +
+      " process(es); " + r.wall_time.toFixed(2) + " s"));
+    r.notes.forEach(function (note) { box.appendChild(element("p", "note", note)); });
+    box.appendChild(numberBoxes(outcome.answers));
+    return box;
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var names = Array.from(form.querySelectorAll('input[name="strategy"]:checked'))
+      .map(function (input) { return input.value; });
+    var clients = Number(form.elements.clients.value);
+    if (!Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS) {
+      status.textContent = "N must be a whole number from 1 to " + MAX_CLIENTS + ".";
+      return;
+    }
+    if (!names.length) {
+      status.textContent = "Pick at least one strategy.";
+      return;
+    }
+    button.disabled = true;
+    results.textContent = "";
+    var chain = Promise.resolve();
+    names.forEach(function (name, i) {
+      chain = chain.then(function () {
+        status.textContent = "Racing " + name + " (" + (i + 1) + " of " + names.length +
+                             ") with " + clients + " requests\u2026";
+        return race(name, clients).then(function (outcome) {
+          results.appendChild(draw(name, outcome));
+        }, function (error) {
+          results.appendChild(draw(name, null, error));
+        });
+      });
+    });
+    chain.then(function () {
+      status.textContent = "Done: " + names.length + " strategies, " + clients +
+                           " requests each.";
+      button.disabled = false;
+    });
+  });
+})();
