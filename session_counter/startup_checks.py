@@ -35,8 +35,11 @@ def check_writable_folder(path, what):
 
 
 def check_writable_database(path):
-    """Prove SQLite can take a write lock on the counter database."""
+    """Create the counter database (or open it) and prove it can be written."""
+    from .strategies.sqlite import prepare_database
+
     try:
+        prepare_database(path)
         conn = sqlite3.connect(path, timeout=30)
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -17,6 +17,7 @@ from session_counter import create_app
 from session_counter.harness import running_server
 from session_counter.redis_sessions import LOCK_LEASE, RedisSessionLocks, connect
 from session_counter.session_store import HEADER, SessionFileCache, read_expiry
+from session_counter.simultaneous import fire_simultaneously
 from session_counter.strategies import PROCESSES
 
 from .readonly import read_only
@@ -59,6 +60,20 @@ def wait_for_workers(server, count, timeout=20.0):
     deadline = time.monotonic() + timeout
     while len(pids := worker_pids(server)) != count and time.monotonic() < deadline:
         time.sleep(0.05)
+    return pids
+
+
+def wait_for_booted_workers(server, count):
+    """Wait until ``count`` workers run and each has answered (so has built its app)."""
+    pids = wait_for_workers(server, count)
+    answered = set()
+
+    def all_answered():
+        answers = fire_simultaneously([server.url], "/healthz", 4 * count, method="GET")
+        answered.update(answer.pid for answer in answers)
+        return pids <= answered
+
+    wait_until(all_answered)
     return pids
 
 
@@ -336,7 +351,7 @@ def test_read_only_session_folder_is_503_and_resets_nothing():
                 for _ in range(3)] == [1, 2, 3]
         # Both workers must have booted first: a worker booting now would fail the
         # start-up check of the session folder, and gunicorn would halt the whole server.
-        assert len(wait_for_workers(server, 2)) == 2
+        assert len(wait_for_booted_workers(server, 2)) == 2
         with read_only(os.path.join(server.instance_path, "sessions")):
             failed = [browser.post(url + "/inc", headers=JSON) for _ in range(5)]
             newcomer = requests.post(url + "/inc", headers=JSON)

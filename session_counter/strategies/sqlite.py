@@ -3,6 +3,7 @@
 import os
 import sqlite3
 import threading
+import time
 
 from ..errors import StoreUnavailable
 from .base import PROCESSES, THREADS, CounterStrategy
@@ -58,14 +59,33 @@ class SQLite(CounterStrategy):
 
 
 def open_database(path):
-    """Open the counter database, creating the table; WAL lets readers and a writer overlap.
+    """Open this thread's connection to the counter database (prepared at start-up).
 
     ``synchronous=NORMAL`` in WAL mode still survives a crash of the app (the WAL is
     written before the answer); only a power cut can lose the last few increments.
     """
     conn = sqlite3.connect(path, timeout=30)
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(SCHEMA)
     return conn
+
+
+def prepare_database(path, patience=10.0):
+    """Create the table and switch the file to WAL (kept in the file), once, at start-up.
+
+    Switching to WAL needs the database to itself and fails at once with "database is
+    locked" (the busy timeout does not apply) when several processes open a new file
+    together, as gunicorn's workers do: so look first, and retry for a while.
+    """
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        deadline = time.monotonic() + patience
+        while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        conn.executescript(SCHEMA)
+    finally:
+        conn.close()
