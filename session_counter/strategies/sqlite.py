@@ -41,6 +41,11 @@ class SQLite(CounterStrategy):
             with self.connection() as conn:  # commits, or rolls back on error
                 rows = conn.execute(sql).fetchall()  # step to the end before commit
         except sqlite3.Error as error:
+            # Open anew next time: a connection made while the file was not writable
+            # stays read-only for good.
+            broken, self._local.conn = getattr(self._local, "conn", None), None
+            if broken is not None:
+                broken.close()
             raise StoreUnavailable(f"the SQLite counter at {self.path} failed: {error}") from error
         return rows[0][0] if rows else 0
 
