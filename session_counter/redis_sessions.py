@@ -55,16 +55,18 @@ def client_for(app):
 
 def redacted(url):
     """Return ``url`` with any password replaced by ***, for messages and logs."""
-    parts = urlsplit(str(url))
-    if parts.password is None:
-        return str(url)
-    return str(url).replace(f":{parts.password}@", ":***@", 1)
+    url = str(url)
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # not even a URL: hide whatever stands before an @
+        return url if "@" not in url else "***@" + url.rsplit("@", 1)[1]
+    return url if password is None else url.replace(f":{password}@", ":***@", 1)
 
 
 def unavailable(url, error, doing):
     """Return the StoreUnavailable (503) for a Redis call that failed while ``doing``."""
     timed_out = isinstance(error, redis.exceptions.TimeoutError)
-    outcome = "it may or may not have been made" if timed_out else "nothing was changed"
+    outcome = "the change may or may not be made" if timed_out else "nothing was changed"
     return StoreUnavailable(f"Redis at {redacted(url)} failed while {doing} "
                             f"({error}); {outcome}. Try again when Redis is back.")
 

@@ -68,22 +68,32 @@ def check_redis(url):
     try:
         client.ping()
     except RedisError as error:
-        message = f"Cannot reach Redis at {redacted(url)} ({error}). {fix}"
-        if "gunicorn.arbiter" in sys.modules:
-            # A gunicorn worker (run.py checked before gunicorn started): a worker that
-            # fails to boot halts the whole server, so this one answers 503 until Redis
-            # is back instead.
-            logging.getLogger(__name__).warning(message)
-            return
-        raise StartupError(message) from error
+        raise StartupError(f"Cannot reach Redis at {redacted(url)} ({error}). {fix}") from error
     finally:
         client.close()
 
 
+def in_gunicorn_worker():
+    """Tell whether this process is a gunicorn worker (run.py checks before gunicorn starts)."""
+    return "gunicorn.arbiter" in sys.modules
+
+
 def run_checks(app):
-    """Check every place the app writes to."""
-    check_writable_folder(app.instance_path, "instance folder")
-    check_writable_folder(app.config["SESSION_DIR"], "session folder")
-    check_writable_database(app.config["DATABASE"])
+    """Check every place the app writes to; stop with the first problem found.
+
+    In a gunicorn worker a problem is logged instead: a worker that fails to boot
+    halts the whole server, so a worker replaced while Redis is down or a folder is
+    read-only would take every other worker with it. It answers 503 until it is fixed.
+    """
+    checks = [(check_writable_folder, app.instance_path, "instance folder"),
+              (check_writable_folder, app.config["SESSION_DIR"], "session folder"),
+              (check_writable_database, app.config["DATABASE"])]
     if app.config.get("REDIS_URL"):
-        check_redis(app.config["REDIS_URL"])
+        checks.append((check_redis, app.config["REDIS_URL"]))
+    for check, *args in checks:
+        try:
+            check(*args)
+        except StartupError as error:
+            if not in_gunicorn_worker():
+                raise
+            logging.getLogger(__name__).warning("%s Answering 503 until then.", error.message)

@@ -53,6 +53,7 @@ def test_redis_strategy_round_trip(redis_app):
     assert client.get("/shared/redis").get_data(as_text=True) == "0\n"
     described = {s["name"]: s for s in client.get("/api/strategies").json}
     assert described["redis"]["safe_against"] == list(SCOPES)
+    assert described["redis"]["state_lives_in"] == "global"
 
 
 def test_redis_strategy_only_with_a_redis_url(client):
@@ -122,7 +123,7 @@ def test_unreachable_redis_at_start_up_names_url_and_fix(tmp_path):
     assert "Connection refused" in message and "Fix: start Redis" in message
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/0", 6379])
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/0", "redis://[::1", 6379])
 def test_a_value_that_is_not_a_redis_url_is_refused(tmp_path, url):
     with pytest.raises(StartupError, match="is not a Redis URL"):
         create_app({"REDIS_URL": url}, instance_path=str(tmp_path))

@@ -15,6 +15,7 @@ class RedisCounter(CounterStrategy):
     description = ("INCR in Redis: the server adds one and returns the new value in one "
                    "command, for every thread, process and machine that shares the Redis.")
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
+    state_lives_in = "global"  # one number in Redis, for every instance
 
     @classmethod
     def available(cls, app):
