@@ -104,10 +104,14 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
         assert len(row["round_req_per_s"]) == 2
         assert 0 < row["p50_ms"] <= row["p99_ms"]
 
-    bare = rows["bare"]["req_per_s"]
+    bare = rows["bare"]
     for row in rows.values():
+        assert row["cpu_us_per_request"] >= 0  # the server's processes, from /proc
         if row["sessions"] is None:
-            assert row["ratio"] == pytest.approx(row["req_per_s"] / bare)
+            assert row["ratio"] == pytest.approx(row["req_per_s"] / bare["req_per_s"])
+            if row["cpu_us_per_request"] and bare["cpu_us_per_request"]:
+                assert row["cpu_ratio"] == pytest.approx(
+                    bare["cpu_us_per_request"] / row["cpu_us_per_request"])
     if sessions:
         fewest, most = rows["sessions_5"], rows["sessions_20"]
         assert fewest["cost_ratio"] == 1.0
