@@ -4,7 +4,6 @@ import collections
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
 import requests
@@ -16,6 +15,8 @@ from session_counter.session_lock import SessionLockTimeout
 from session_counter.simultaneous import fire_simultaneously
 from session_counter.startup_checks import StartupError
 from session_counter.strategies import SCOPES, get_strategies
+
+from .counting import hand_out_from_threads
 
 pytestmark = pytest.mark.redis
 
@@ -66,19 +67,7 @@ def test_redis_strategy_only_with_a_redis_url(client):
 def test_redis_strategy_threads_get_each_number_once(redis_app):
     """200 increments from 8 threads: exactly 1..200."""
     strategy = get_strategies(redis_app)["redis"]
-    handed_out, lock = [], threading.Lock()
-
-    def work():
-        for _ in range(25):
-            value = strategy.increment()
-            with lock:
-                handed_out.append(value)
-
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    handed_out = hand_out_from_threads(strategy, threads=8, each=25)
     assert sorted(handed_out) == list(range(1, 201))
     assert strategy.current() == 200
 

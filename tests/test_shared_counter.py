@@ -1,10 +1,10 @@
 """Shared counters: one behaviour, checked against every strategy."""
 
-import threading
-
 import pytest
 
 from session_counter.strategies import SCOPES, STRATEGY_CLASSES, get_strategies
+
+from .counting import hand_out_from_threads
 
 JSON = {"Accept": "application/json"}
 NAMES = [cls.name for cls in STRATEGY_CLASSES if cls.name != "redis"]
@@ -41,19 +41,7 @@ def test_get_on_a_changing_route_changes_nothing(client, name):
 def test_thread_safe_strategies_hand_out_each_number_once(app, name):
     """200 increments from 8 threads of one process: exactly 1..200."""
     strategy = get_strategies(app)[name]
-    handed_out, lock = [], threading.Lock()
-
-    def work():
-        for _ in range(25):
-            value = strategy.increment()
-            with lock:
-                handed_out.append(value)
-
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    handed_out = hand_out_from_threads(strategy, threads=8, each=25)
     assert sorted(handed_out) == list(range(1, 201))
     assert strategy.current() == 200
 
