@@ -103,7 +103,9 @@ def wrk_load(url, target, connections, duration, workdir):
     seconds = max(1, round(duration))  # wrk takes whole seconds
     out = subprocess.run(["wrk", "-t", str(connections), "-c", str(connections),
                           "-d", f"{seconds}s", "--timeout", "10s", "-s", script,
-                          url + target.path], capture_output=True, text=True, check=True)
+                          url + target.path], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed on {target.path}: {out.stderr.strip()}")
     line = next(line for line in out.stdout.splitlines() if line.startswith("BENCH "))
     data = json.loads(line[len("BENCH "):])
     return Sample(data["requests"], data["errors"], data["seconds"],
@@ -510,7 +512,8 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
     root = tempfile.mkdtemp(prefix="session-counter-bench-", dir=root)
     servers = {}
     try:
-        say(f"writing {', '.join(f'{n:,}' for n in session_counts)} session files")
+        if session_counts:
+            say(f"writing {', '.join(f'{n:,}' for n in session_counts)} session files")
         servers, cookies = start_servers(root, model, workers, session_counts, redis_url)
         targets = build_targets(servers, cookies, connections)
         samples = run_rounds(targets, servers, load, connections, rounds, duration, warmup,
@@ -565,8 +568,11 @@ def bench_command(model, workers, connections, rounds, duration, warmup, session
     def say(message):
         click.echo(f"[{time.strftime('%H:%M:%S')}] {message}", err=True)
 
-    report = run_bench(model, workers, connections, rounds, duration, warmup, counts,
-                       redis_url, load_generator, root, say)
+    try:
+        report = run_bench(model, workers, connections, rounds, duration, warmup, counts,
+                           redis_url, load_generator, root, say)
+    except (RuntimeError, TimeoutError) as error:  # a server that did not start, or wrk
+        raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(report, indent=2))
     elif markdown:

@@ -128,6 +128,16 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
     assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
 
 
+@pytest.mark.server
+def test_unreachable_redis_is_a_clear_error(runner):
+    """A Redis URL nobody answers: the server's own start-up message, no traceback."""
+    result = runner.invoke(bench_command, ["--redis-url", "redis://127.0.0.1:1/0",
+                                           "--sessions", "", "--load-generator", "python"])
+    assert result.exit_code == 1
+    assert "Cannot reach Redis at redis://127.0.0.1:1/0" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize("args, complaint", [
     (["--sessions", "100,lots"], "comma-separated list of whole numbers"),
     (["--sessions", "0"], "at least 1"),
