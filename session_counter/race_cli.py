@@ -6,7 +6,7 @@ import click
 from click.core import ParameterSource
 
 from .race_lab import LabError, LabSettings, run_lab
-from .serve import SERVER_MODELS
+from .server_models import SERVER_MODELS
 from .simultaneous import loopback_target
 from .strategies import STRATEGY_CLASSES
 

@@ -13,8 +13,7 @@ Server models, one per classic answer to "is my global shared?":
 import argparse
 import sys
 
-SERVER_MODELS = ("dev-single", "dev", "dev-processes", "gunicorn", "gthread", "gevent",
-                 "waitress")
+from .server_models import SERVER_MODELS
 
 
 def pick_model(args):

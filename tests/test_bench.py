@@ -10,8 +10,8 @@ import shutil
 import pytest
 
 from session_counter import create_app
-from session_counter.bench import (LOAD_GENERATORS, Sample, Target, bench_command,
-                                   fill_sessions, merged_percentile)
+from session_counter.bench import bench_command, fill_sessions
+from session_counter.bench_load import LOAD_GENERATORS, Sample, Target, merged_percentile
 from session_counter.harness import running_server
 from session_counter.strategies import get_strategies
 
