@@ -1,7 +1,11 @@
 """The app's own error pages, in HTML, JSON or plain text by what the client accepts."""
 
+import functools
+
 from flask import jsonify, render_template, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import parse_accept_header
 
 
 class StoreUnavailable(Exception):
@@ -12,7 +16,17 @@ class StoreUnavailable(Exception):
 
 def preferred_format():
     """Return 'html', 'json' or 'text', from the request's Accept header."""
-    best = request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"])
+    return format_for_accept(request.headers.get("Accept", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def format_for_accept(accept_header):
+    """Map one Accept header to a format; cached, since clients send the same few headers.
+
+    Parsing and matching an Accept header is a sizeable part of a small request.
+    """
+    accept = parse_accept_header(accept_header, MIMEAccept)
+    best = accept.best_match(["text/plain", "application/json", "text/html"])
     return {"application/json": "json", "text/html": "html"}.get(best, "text")
 
 
