@@ -56,7 +56,7 @@ def index():
             problem = None
         shared.append({**strategy.describe(), "value": value, "problem": problem})
     return render_template("index.html", counter=read_counter(), shared=shared,
-                           served_by=served_by(), config=current_app.config,
+                           served_by=served_by(),
                            g_elapsed_ms=(time.perf_counter() - g.request_started) * 1000)
 
 

@@ -2,7 +2,7 @@
 
 import functools
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import parse_accept_header
@@ -11,11 +11,10 @@ from werkzeug.http import parse_accept_header
 class StoreUnavailable(Exception):
     """A counter or session store could not be read or written; answered with 503."""
 
-    status = 503
-
 
 def preferred_format():
     """Return 'html', 'json' or 'text', from the request's Accept header."""
+    g.negotiated = True  # the answer depends on Accept: say so to caches (Vary)
     return format_for_accept(request.headers.get("Accept", ""))
 
 
@@ -43,9 +42,16 @@ def error_response(status, title, message, **extra):
 
 
 def handle_http_error(error):
-    """Answer 4xx/5xx raised by routing or abort() with the app's own page."""
+    """Answer 4xx/5xx raised by routing or abort() with the app's own page.
+
+    The error's own headers are kept (a 405 must say which methods are allowed).
+    """
     extra = getattr(error, "extra", None) or {}
-    return error_response(error.code, error.name, error.description, **extra)
+    response = make_response(error_response(error.code, error.name, error.description, **extra))
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def handle_store_unavailable(error):
@@ -54,16 +60,21 @@ def handle_store_unavailable(error):
 
 
 def handle_unexpected(error):
-    """Map any unhandled error to the app's page; a store failure in save_session is a 503."""
-    original = getattr(error, "original_exception", None)
-    if isinstance(original, StoreUnavailable):
-        return handle_store_unavailable(original)
+    """Answer any unhandled error with the app's own 500 page (the error is logged)."""
     return error_response(500, "Internal Server Error",
                           "Something went wrong on our side; it has been logged.")
 
 
+def add_vary_accept(response):
+    """Tell caches that this answer depends on the Accept header, when it did."""
+    if g.get("negotiated"):
+        response.vary.add("Accept")
+    return response
+
+
 def init_app(app):
-    """Register the error handlers."""
+    """Register the error handlers, and Vary: Accept on negotiated answers."""
+    app.after_request(add_vary_accept)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StoreUnavailable, handle_store_unavailable)
     app.register_error_handler(InternalServerError, handle_unexpected)

@@ -9,6 +9,7 @@ The tests, the race lab and the benchmarks all start servers through this module
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,7 +41,8 @@ class RunningServer:
     instance_path: str
     process: subprocess.Popen
     log_path: str
-    pids: set = field(default_factory=set)
+    pids: set = field(default_factory=set)  # worker pids seen, filled by wait_for_workers
+    owns_instance_path: bool = False  # made by the harness: deleted by stop()
 
     def log(self):
         """Return what the server printed so far."""
@@ -61,6 +63,8 @@ class RunningServer:
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout)
+        if self.owns_instance_path:
+            shutil.rmtree(self.instance_path, ignore_errors=True)
 
 
 def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=None,
@@ -73,6 +77,7 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
     """
     if model not in SERVER_MODELS:
         raise ValueError(f"unknown server model {model!r}; choose from {SERVER_MODELS}")
+    owns_instance_path = instance_path is None
     instance_path = instance_path or tempfile.mkdtemp(prefix="session-counter-")
     port = free_port()
     child_env = dict(os.environ, **(env or {}))
@@ -90,7 +95,8 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
-    server = RunningServer(model, f"http://127.0.0.1:{port}", instance_path, process, log_path)
+    server = RunningServer(model, f"http://127.0.0.1:{port}", instance_path, process, log_path,
+                           owns_instance_path=owns_instance_path)
     try:
         wait_until_ready(server, timeout)
     except BaseException:
@@ -108,13 +114,37 @@ def wait_until_ready(server, timeout):
                                f"\n{server.log()[-3000:]}")
         try:
             with urllib.request.urlopen(server.url + "/healthz", timeout=2) as answer:
-                if answer.status == 200:
+                # the answer must come from our server, not one that took the port first
+                if answer.status == 200 and is_ours(server, json.load(answer).get("pid")):
                     return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
             pass
         time.sleep(0.05)
     raise TimeoutError(f"{server.model} server did not answer within {timeout} s:"
                        f"\n{server.log()[-3000:]}")
+
+
+def is_ours(server, pid):
+    """Tell whether process ``pid`` belongs to ``server`` (its own process group)."""
+    try:
+        return isinstance(pid, int) and os.getpgid(pid) == server.process.pid
+    except ProcessLookupError:
+        return False
+
+
+def wait_for_workers(server, count, timeout=30.0):
+    """Poll /healthz until ``count`` distinct worker pids answered (each has booted).
+
+    Fills and returns ``server.pids``; fewer than ``count`` when the time ran out.
+    """
+    from .simultaneous import fire_simultaneously
+
+    deadline = time.monotonic() + timeout
+    while len(server.pids) < count and time.monotonic() < deadline:
+        for answer in fire_simultaneously([server.url], "/healthz", count * 2, method="GET"):
+            if answer.status == 200 and answer.pid is not None:
+                server.pids.add(answer.pid)
+    return server.pids
 
 
 @contextlib.contextmanager

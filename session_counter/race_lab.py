@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -184,27 +183,13 @@ class Servers:
             raise LabError(f"the {s.server} server did not start: {error}") from error
         if s.server in LONG_LIVED_WORKERS and s.workers > 1:
             for server in self._running:
-                wait_for_workers(server.url, s.workers)
+                harness.wait_for_workers(server, s.workers, WORKER_BOOT_TIMEOUT)
 
     def stop(self):
-        """Stop the servers the lab started and delete their instance folders."""
+        """Stop the servers the lab started (the harness deletes their instance folders)."""
         if self._stack is not None:
-            folders = [server.instance_path for server in self._running]
             self._stack.close()
-            for folder in folders:
-                shutil.rmtree(folder, ignore_errors=True)
         self._stack, self._running = None, []
-
-
-def wait_for_workers(url, workers):
-    """Poll /healthz until ``workers`` distinct pids answered (bounded), so all are booted."""
-    pids = set()
-    deadline = time.monotonic() + WORKER_BOOT_TIMEOUT
-    while len(pids) < workers and time.monotonic() < deadline:
-        for answer in fire_simultaneously([url], "/healthz", workers * 2, method="GET"):
-            if answer.status == 200 and answer.pid is not None:
-                pids.add(answer.pid)
-    return pids
 
 
 def list_strategies(url):

@@ -42,7 +42,10 @@ def connect(url):
     """
     return redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT,
                                 socket_timeout=SOCKET_TIMEOUT,
-                                retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 1))
+                                # only a refused or dropped connection is retried: a command
+                                # that timed out may have run, and INCR must not run twice
+                                retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 1,
+                                            supported_errors=(redis.exceptions.ConnectionError,)))
 
 
 def client_for(app):
@@ -61,6 +64,14 @@ def redacted(url):
     except ValueError:  # not even a URL: hide whatever stands before an @
         return url if "@" not in url else "***@" + url.rsplit("@", 1)[1]
     return url if password is None else url.replace(f":{password}@", ":***@", 1)
+
+
+def call_redis(url, doing, method, *args, **kwargs):
+    """Run one Redis call; a Redis failure becomes the 503 that says what was being done."""
+    try:
+        return method(*args, **kwargs)
+    except RedisError as error:
+        raise unavailable(url, error, doing) from error
 
 
 def unavailable(url, error, doing):
@@ -125,10 +136,7 @@ class RedisSessionStore(LockingSessionMixin, RedisSessionInterface):
     """Flask-Session's Redis interface: Redis failures are 503, damaged data a fresh session."""
 
     def _call(self, doing, method, *args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except RedisError as error:
-            raise unavailable(self.url, error, doing) from error
+        return call_redis(self.url, doing, method, *args, **kwargs)
 
     def _retrieve_session_data(self, store_id):
         """Load a session; data that does not decode to a dict starts a fresh session."""

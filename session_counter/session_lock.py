@@ -14,6 +14,8 @@ import hashlib
 import os
 import time
 
+from .errors import StoreUnavailable
+
 
 class SessionLockTimeout(Exception):
     """The session stayed locked by other requests for longer than the timeout."""
@@ -29,7 +31,11 @@ class FileSessionLocks:
         os.makedirs(folder, mode=0o700, exist_ok=True)
 
     def path_for(self, key):
-        """Return the lock file of one session key (hashed: a cookie never names a path)."""
+        """Return the lock file of one session key (hashed: a cookie never names a path).
+
+        The name is cachelib's file name for the same key (sha256), so the prune
+        command can find a session file's lock by the file's name.
+        """
         return os.path.join(self.folder, hashlib.sha256(key.encode()).hexdigest())
 
     def acquire(self, key):
@@ -38,7 +44,11 @@ class FileSessionLocks:
         deadline = time.monotonic() + self.timeout
         pause = 0.0005
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as error:
+                raise StoreUnavailable(f"cannot create the session lock {path}: "
+                                       f"{error.strerror}") from error
             try:
                 got_it = _try_flock(fd)
                 # prune may have unlinked the file after we opened it: then our lock

@@ -139,7 +139,16 @@ def prune_folder(folder, locks=None, now=None):
                     counts[verdict] += _remove(path)
             if not locks.remove_if_idle(entry.name, then=remove_if_still_stale):
                 counts["kept"] += 1
+    if locks is not None:
+        remove_orphan_locks(folder, locks)
     return counts["expired"], counts["damaged"], counts["kept"]
+
+
+def remove_orphan_locks(folder, locks):
+    """Delete idle lock files whose session file is gone (deleted, or never written)."""
+    for entry in os.scandir(locks.folder):
+        if not os.path.exists(os.path.join(folder, entry.name)):
+            locks.remove_if_idle(entry.name)
 
 
 def _judge(path, now):

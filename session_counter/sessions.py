@@ -31,8 +31,17 @@ class LockingSessionMixin:
 
     locks = None  # set by the factory: None, or an object with acquire(key) -> handle
 
+    def may_exist(self, store_id):
+        """Tell whether a session may be stored under ``store_id`` (worth locking)."""
+        return True
+
     def open_session(self, app, request):
         """Lock this client's session (if it has one), then load it."""
+        if app.static_url_path and request.path.startswith(app.static_url_path + "/"):
+            # CSS and JS need no session: do not make them queue behind its lock
+            session = self.session_class(sid=None)
+            session.unusable = True
+            return session
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid is not None and not SESSION_ID_SHAPE.fullmatch(sid):
             log.info("ignoring a session cookie that is not a session id (%d chars)", len(sid))
@@ -41,8 +50,9 @@ class LockingSessionMixin:
             sid = None
         lock = None
         try:
-            if sid is not None and self.locks is not None:
-                lock = self.locks.acquire(self._get_store_id(sid))
+            store_id = None if sid is None else self._get_store_id(sid)
+            if store_id is not None and self.locks is not None and self.may_exist(store_id):
+                lock = self.locks.acquire(store_id)
             session = super().open_session(app, request)
         except (StoreUnavailable, SessionLockTimeout) as error:
             if lock is not None:
@@ -51,10 +61,14 @@ class LockingSessionMixin:
             session = self.session_class(sid=None)
             session.unusable = True
             return session
-        except BaseException:
-            if lock is not None:  # a store bug must not leave this client locked out
+        except Exception as error:  # a store bug: no lockout, and the app's own 503 page
+            if lock is not None:
                 lock.release()
-            raise
+            log.exception("could not open the session")
+            g.session_error = StoreUnavailable(f"could not open this session ({error})")
+            session = self.session_class(sid=None)
+            session.unusable = True
+            return session
         g.session_lock = lock  # on g: teardown must not touch a session that never opened
         return session
 
@@ -68,6 +82,7 @@ class LockingSessionMixin:
             # The view already answered as if the change was kept; it was not, so the
             # answer becomes the 503 (here: save_session runs after every error handler).
             session.unusable = True
+            session.pop("_flashes", None)  # "counter is N" was not kept: do not show it
             replace_response(response, app.make_response(handle_store_unavailable(error)))
 
 
@@ -81,6 +96,14 @@ def replace_response(response, replacement):
 
 class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
     """Flask-Session's cachelib interface over SessionFileCache, checking every write."""
+
+    def may_exist(self, store_id):
+        """Lock only sessions that have a file: a made-up cookie leaves no lock file behind.
+
+        A client's cookie arrives only after its session file was written, so a
+        missing file means a new session, which needs no lock.
+        """
+        return os.path.exists(self.cache._get_filename(store_id))
 
     def _upsert_session(self, session_lifetime, session, store_id):
         """Write the session file; raise StoreUnavailable if cachelib could not."""

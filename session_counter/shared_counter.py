@@ -1,7 +1,7 @@
 """Routes of the shared counter: one set of routes, one strategy per URL segment."""
 
-from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
+                   url_for)
 from werkzeug.exceptions import NotFound
 
 from .client_counter import served_by
@@ -21,11 +21,15 @@ def lookup(name):
     return strategies[name]
 
 
-def answer(strategy, value, message):
-    """Answer with the value: a redirect for the page's forms, else JSON or plain text."""
+def answer(strategy, value):
+    """Answer with the value: a redirect for the page's forms, else JSON or plain text.
+
+    No flashed message for the page: it would have to be saved in the client's
+    session, and a failed save would then turn a number already handed out into a
+    503. The page's table shows the new value.
+    """
     fmt = preferred_format()
     if fmt == "html" and request.method == "POST":
-        flash(message)
         return redirect(url_for("counter.index") + "#shared")
     if fmt == "json":
         return jsonify(strategy=strategy.name, value=value, **served_by())
@@ -42,7 +46,7 @@ def list_strategies():
 def read(name):
     """Read one shared counter without changing it."""
     strategy = lookup(name)
-    return answer(strategy, strategy.current(), "")
+    return answer(strategy, strategy.current())
 
 
 @bp.route("/shared/<name>/<any(inc, reset):action>", methods=["GET", "POST"])
@@ -57,6 +61,6 @@ def change(name, action):
                                action=request.path)
     if action == "inc":
         value = strategy.increment()
-        return answer(strategy, value, f"{strategy.name} handed out {value}")
+        return answer(strategy, value)
     strategy.reset()
-    return answer(strategy, 0, f"{strategy.name} reset to 0")
+    return answer(strategy, 0)

@@ -9,12 +9,10 @@ import contextlib
 import http.server
 import os
 import threading
-import time
 
 import pytest
-import requests
 
-from session_counter.harness import running_server
+from session_counter.harness import running_server, wait_for_workers
 
 CHROMIUM = os.environ.get("SESSION_COUNTER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,21 +38,12 @@ def require_chromium():
     pytest.skip(message)
 
 
-def wait_for_workers(url, workers, timeout=30.0):
-    """Return once ``workers`` distinct processes answered /healthz (all have booted)."""
-    pids = set()
-    deadline = time.monotonic() + timeout
-    while len(pids) < workers and time.monotonic() < deadline:
-        pids.add(requests.get(url + "/healthz", timeout=5).json()["pid"])
-    assert len(pids) == workers, f"only {len(pids)} of {workers} workers answered"
-    return pids
-
-
 @contextlib.contextmanager
 def gunicorn_server(workers=WORKERS, **options):
     """Run the app under gunicorn with ``workers`` processes, every one of them booted."""
     with running_server("gunicorn", workers=workers, **options) as server:
-        server.pids.update(wait_for_workers(server.url, workers))
+        pids = wait_for_workers(server, workers)
+        assert len(pids) == workers, f"only {len(pids)} of {workers} workers answered"
         yield server
 
 

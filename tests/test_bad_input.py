@@ -150,3 +150,23 @@ def test_unwritable_shared_store_is_503_and_loses_nothing(tmp_path, name):
         assert answer.status_code == 503, answer.get_data(as_text=True)
         assert "Traceback" not in answer.json["message"]
     assert client.post(f"/shared/{name}/inc", headers=JSON).json["value"] == 2
+
+
+def test_failed_save_page_does_not_show_the_change_it_did_not_keep(client, app):
+    client.post("/inc")
+    with read_only(app.config["SESSION_DIR"]):
+        page = client.post("/inc", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Nothing was changed" in page and "counter is 2" not in page
+
+
+def test_unexpected_session_error_is_the_apps_own_503_page_in_html(client, app):
+    client.post("/inc")
+    cache = app.session_interface.cache
+    cache.get = lambda key: 1 / 0  # a bug in the store
+    try:
+        answer = client.post("/inc", headers={"Accept": "text/html"})
+    finally:
+        del cache.get
+    assert answer.status_code == 503
+    assert "<!doctype html>" in answer.get_data(as_text=True)
+    assert client.post("/inc", headers=JSON).json["counter"] == 2

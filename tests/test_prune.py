@@ -75,3 +75,29 @@ def test_a_write_does_not_scan_the_folder(tmp_path, monkeypatch):
     assert cache.set("session:new", {"counter": 1})
     assert listed == []
     assert cache.get("session:new") == {"counter": 1}
+
+
+def test_a_made_up_cookie_leaves_no_lock_file(app, client):
+    """Locks are taken only for sessions that exist, so random cookies cost no inode."""
+    from session_counter.sessions import lock_folder
+
+    for n in range(20):
+        client.set_cookie("session", f"{n:043d}")
+        assert client.post("/inc").status_code == 200
+    assert os.listdir(lock_folder(app)) == []
+
+
+def test_prune_removes_lock_files_of_sessions_that_are_gone(app, runner):
+    from session_counter.sessions import lock_folder
+
+    clients = [app.test_client() for _ in range(3)]
+    for c in clients:
+        c.post("/inc")
+        c.post("/inc")  # the second request locks the now existing session
+    folder, locks = app.config["SESSION_DIR"], lock_folder(app)
+    assert sorted(os.listdir(locks)) == sorted(os.listdir(folder))
+    gone = sorted(os.listdir(folder))[0]
+    os.remove(os.path.join(folder, gone))
+    assert runner.invoke(args=["sessions", "prune"]).exit_code == 0
+    assert sorted(os.listdir(locks)) == sorted(os.listdir(folder))
+    assert gone not in os.listdir(locks)

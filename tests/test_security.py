@@ -95,3 +95,14 @@ def test_error_pages_are_the_apps_own(client, method, path, status, accept, mark
     assert answer.status_code == status
     body = answer.get_data(as_text=True)
     assert marker in body and "Traceback" not in body
+
+
+def test_405_says_which_methods_are_allowed(client):
+    answer = client.put("/inc", headers={"Accept": "application/json"})
+    assert answer.status_code == 405
+    assert set(answer.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_negotiated_answers_vary_on_accept(client):
+    assert "Accept" in client.post("/inc").headers.get("Vary", "")
+    assert "Accept" not in client.get("/healthz").headers.get("Vary", "")

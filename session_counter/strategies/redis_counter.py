@@ -1,8 +1,6 @@
 """INCR in Redis: one atomic command on a server every machine can reach."""
 
-from redis.exceptions import RedisError
-
-from ..redis_sessions import client_for, unavailable
+from ..redis_sessions import call_redis, client_for
 from .base import MACHINES, PROCESSES, THREADS, CounterStrategy
 
 KEY = "session-counter:shared"
@@ -29,10 +27,7 @@ class RedisCounter(CounterStrategy):
         self.client = client_for(app)
 
     def _run(self, doing, method, *args):
-        try:
-            return method(*args)
-        except RedisError as error:
-            raise unavailable(self.url, error, doing) from error
+        return call_redis(self.url, doing, method, *args)
 
     def increment(self):
         """Add one and return the new value; no window between read and write to widen."""

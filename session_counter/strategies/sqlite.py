@@ -27,18 +27,23 @@ class SQLite(CounterStrategy):
         super().__init__(app)
         self.path = app.config["DATABASE"]
         self._local = threading.local()
+        self._prepared = False
 
     def connection(self):
         """Return this thread's connection (opened lazily, reopened after a fork)."""
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
+            if not self._prepared:  # once per process: covers a file start-up could not prepare
+                prepare_database(self.path)
+                self._prepared = True
             conn = open_database(self.path)
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
     def _run(self, sql):
         try:
-            with self.connection() as conn:  # commits, or rolls back on error
+            conn = self.connection()
+            with conn:  # commits, or rolls back on error
                 rows = conn.execute(sql).fetchall()  # step to the end before commit
         except sqlite3.Error as error:
             # Open anew next time: a connection made while the file was not writable
@@ -85,10 +90,12 @@ def prepare_database(path, patience=10.0):
     try:
         deadline = time.monotonic() + patience
         while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError(f"could not switch {path} to WAL mode")
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
+                if "locked" not in str(error):
                     raise
                 time.sleep(0.01)
         conn.executescript(SCHEMA)
