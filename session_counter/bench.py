@@ -34,16 +34,13 @@ def fill_sessions(app, count):
     written straight to disk, since no server runs yet, instead of through HTTP.
     Returns the cookies ("name=sid") that point at them.
     """
-    from .session_store import HEADER
-
     interface = app.session_interface
     cache = interface.cache
-    header = HEADER.pack(cache._normalize_timeout(app.permanent_session_lifetime))
     name, cookies = app.config["SESSION_COOKIE_NAME"], []
     for n in range(count):
         sid = secrets.token_urlsafe(32)
         key = interface._get_store_id(sid)
-        data = header + cache.serializer.dumps({"_permanent": True, "counter": n})
+        data = cache.encode({"_permanent": True, "counter": n}, app.permanent_session_lifetime)
         fd = os.open(cache._get_filename(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, data)
         os.close(fd)

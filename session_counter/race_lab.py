@@ -200,13 +200,10 @@ def list_strategies(url):
     return {item["name"]: item for item in data}
 
 
-def why_unavailable(name, settings):
-    """Say why a known strategy is not offered by the server."""
-    if name == "redis" and not settings.redis_url:
-        return "needs Redis: pass --redis-url"
-    if name == "manager" and settings.server == "gevent":
-        return "not available under gevent (multiprocessing cannot use patched sockets)"
-    return "this server does not offer it"
+def why_unavailable(name):
+    """Say why a known strategy is not offered by the server (the strategy says what it needs)."""
+    requires = {cls.name: cls.requires for cls in STRATEGY_CLASSES}.get(name)
+    return f"needs {requires}" if requires else "this server does not offer it"
 
 
 def fire_round(urls, name, scope, clients, fresh, reach):
@@ -243,7 +240,7 @@ def run_shared(settings, report, on_step):
         offered = list_strategies(urls[0])
         requested = list(settings.strategies) or [cls.name for cls in STRATEGY_CLASSES]
         chosen = [name for name in requested if name in offered]
-        report.skipped = [{"strategy": name, "reason": why_unavailable(name, settings)}
+        report.skipped = [{"strategy": name, "reason": why_unavailable(name)}
                           for name in requested if name not in offered]
         runs = {name: StrategyRun(name, state_scope(offered[name])) for name in chosen}
         report.runs = list(runs.values())

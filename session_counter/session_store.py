@@ -67,6 +67,10 @@ class SessionFileCache(FileSystemCache):
             return None
         return value
 
+    def encode(self, value, timeout=None):
+        """Return the bytes of one session file: cachelib's expiry header, then the pickle."""
+        return HEADER.pack(self._normalize_timeout(timeout)) + self.serializer.dumps(value)
+
     def set(self, key, value, timeout=None, mgmt_element=False):
         """Save a session: rewrite its file in place, or create it the way cachelib does.
 
@@ -77,10 +81,9 @@ class SessionFileCache(FileSystemCache):
         way, and so does every write when the folder is not writable, so that a
         read-only folder refuses all writes alike (cachelib's set fails there).
         """
-        data = self.serializer.dumps(value)
-        if mgmt_element or data is None or not os.access(self._path, os.W_OK):
+        if mgmt_element or not os.access(self._path, os.W_OK):
             return super().set(key, value, timeout, mgmt_element)
-        data = HEADER.pack(self._normalize_timeout(timeout)) + data
+        data = self.encode(value, timeout)
         filename = self._get_filename(key)
         try:
             fd = os.open(filename, os.O_WRONLY)

@@ -24,6 +24,8 @@ class CounterStrategy(ABC):
     #: own copy), "instance" (a file or process of one server) or "global" (a store
     #: every instance shares). The race lab reads it to know how to reset and read back.
     state_lives_in: str = "instance"
+    #: When available() can be False: what the strategy needs, said to the user.
+    requires: str = ""
 
     def __init__(self, app):
         """Read what the strategy needs from app.config; open nothing yet."""

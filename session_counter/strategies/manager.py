@@ -54,6 +54,7 @@ class Manager(CounterStrategy):
     description = ("A multiprocessing.Manager server owns the number; every worker calls "
                    "its inc() over a Unix socket, one call at a time.")
     safe_against = frozenset({THREADS, PROCESSES})
+    requires = "a server model other than gevent (multiprocessing cannot use patched sockets)"
 
     @classmethod
     def available(cls, app):

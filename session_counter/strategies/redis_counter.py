@@ -14,6 +14,7 @@ class RedisCounter(CounterStrategy):
                    "command, for every thread, process and machine that shares the Redis.")
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
     state_lives_in = "global"  # one number in Redis, for every instance
+    requires = "Redis: set SESSION_COUNTER_REDIS_URL (the race lab: --redis-url)"
 
     @classmethod
     def available(cls, app):
