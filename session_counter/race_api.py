@@ -18,6 +18,12 @@ from .strategies import get_strategies
 bp = Blueprint("race", __name__)
 
 MAX_ANSWERS = 500  # the panel's largest N
+
+
+@bp.app_context_processor
+def race_limits():
+    """Give the page the panel's largest N, so the form and the API agree."""
+    return {"race_max_clients": MAX_ANSWERS}
 MAX_READS = 100  # resets and reads the page sends along
 MAX_BODY = 256 * 1024
 MAX_VALUE = 10**6  # gaps are counted one integer at a time up to the largest value

@@ -5,7 +5,6 @@
 
   var BURST = 24; // resets and reads per strategy, so every worker process gets some
   var READ_TRIES = 4;
-  var MAX_CLIENTS = 500;
   var MAX_BOXES = 2000; // past this many numbers, draw only the ones handed out
 
   var panel = document.querySelector('[data-testid="race-panel"]');
@@ -14,6 +13,7 @@
   var button = panel.querySelector('[data-testid="race-run"]');
   var status = panel.querySelector('[data-testid="race-status"]');
   var results = panel.querySelector(".race-results");
+  var MAX_CLIENTS = Number(form.elements.clients.max); // the server's limit, from the page
 
   function intOrNull(value) {
     return Number.isInteger(value) ? value : null;
