@@ -4,31 +4,12 @@ import json
 
 import pytest
 
-from session_counter import create_app
 from session_counter.race_reading import final_from_reads, stale_note, state_scope
 from session_counter.simultaneous import Answer
 from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
 
 PROCESS_SAFE = {cls.name for cls in STRATEGY_CLASSES if PROCESSES in cls.safe_against}
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def lab_app(tmp_path):
-    """An app of its own; unlike conftest's it touches no strategy (no manager to start)."""
-    return create_app({"TESTING": True}, instance_path=str(tmp_path / "instance"))
-
-
-@pytest.fixture
-def runner(lab_app):
-    """A CLI runner for `flask race`."""
-    return lab_app.test_cli_runner()
-
-
-@pytest.fixture
-def client(lab_app):
-    """A test client for /api/race/analyse."""
-    return lab_app.test_client()
 
 
 def race(runner, *args):
