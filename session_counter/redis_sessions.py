@@ -20,6 +20,7 @@ from redis.retry import Retry
 
 from .errors import StoreUnavailable
 from .session_lock import SessionLockTimeout
+from .session_store import decode_session
 from .sessions import LockingSessionMixin
 
 log = logging.getLogger(__name__)
@@ -143,17 +144,7 @@ class RedisSessionStore(LockingSessionMixin, RedisSessionInterface):
         raw = self._call("loading this session", self.client.get, store_id)
         if not raw:
             return None
-        try:
-            data = self.serializer.decode(raw)
-        except Exception:  # a damaged value can raise almost anything
-            log.warning("session %s in Redis cannot be decoded; starting a fresh session",
-                        store_id)
-            return None
-        if not isinstance(data, dict):
-            log.warning("session %s in Redis holds a %s, not a dict; starting a fresh session",
-                        store_id, type(data).__name__)
-            return None
-        return data
+        return decode_session(self.serializer.decode, raw, f"session {store_id} in Redis")
 
     def _upsert_session(self, session_lifetime, session, store_id):
         """Save a session with its lifetime as the Redis expiry."""

@@ -55,17 +55,7 @@ class SessionFileCache(FileSystemCache):
             return None
         if expires != 0 and expires < time.time():
             return None
-        try:
-            value = pickle.loads(data[HEADER.size:])
-        except Exception:  # a damaged pickle can raise almost anything
-            log.warning("session file %s cannot be decoded; starting a fresh session",
-                        filename, exc_info=True)
-            return None
-        if not isinstance(value, dict):
-            log.warning("session file %s holds a %s, not a dict; starting a fresh session",
-                        filename, type(value).__name__)
-            return None
-        return value
+        return decode_session(pickle.loads, data[HEADER.size:], f"session file {filename}")
 
     def encode(self, value, timeout=None):
         """Return the bytes of one session file: cachelib's expiry header, then the pickle."""
@@ -106,6 +96,24 @@ class SessionFileCache(FileSystemCache):
             return False
         finally:
             os.close(fd)
+
+
+def decode_session(decode, raw, where):
+    """Return ``decode(raw)`` if it is a session dict; log and return None if it is not.
+
+    A damaged session is read as an empty one: the client starts afresh, the server
+    does not fail. Used by the file store and the Redis store alike.
+    """
+    try:
+        value = decode(raw)
+    except Exception:  # a damaged value can raise almost anything
+        log.warning("%s cannot be decoded; starting a fresh session", where, exc_info=True)
+        return None
+    if not isinstance(value, dict):
+        log.warning("%s holds a %s, not a dict; starting a fresh session",
+                    where, type(value).__name__)
+        return None
+    return value
 
 
 def read_expiry(data):
