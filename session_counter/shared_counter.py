@@ -21,7 +21,7 @@ def lookup(name):
     return strategies[name]
 
 
-def answer(strategy, value):
+def answer(strategy, value, **extra):
     """Answer with the value: a redirect for the page's forms, else JSON or plain text.
 
     No flashed message for the page: it would have to be saved in the client's
@@ -32,13 +32,13 @@ def answer(strategy, value):
     if fmt == "html" and request.method == "POST":
         return redirect(url_for("counter.index") + "#shared")
     if fmt == "json":
-        return jsonify(strategy=strategy.name, value=value, **served_by())
+        return jsonify(strategy=strategy.name, value=value, **extra, **served_by())
     return f"{value}\n", {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.route("/api/strategies")
 def list_strategies():
-    """List every strategy with what it is safe against."""
+    """List every strategy: what it is safe against, its store and technique, its retries."""
     return jsonify([s.describe() for s in get_strategies(current_app).values()])
 
 
@@ -61,6 +61,8 @@ def change(name, action):
                                action=request.path)
     if action == "inc":
         value = strategy.increment()
+        if strategy.counts_retries():  # how many swaps this request lost before it won
+            return answer(strategy, value, retries=strategy.last_retries())
         return answer(strategy, value)
     strategy.reset()
     return answer(strategy, 0)

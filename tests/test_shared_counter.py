@@ -2,7 +2,8 @@
 
 import pytest
 
-from session_counter.strategies import SCOPES, STRATEGY_CLASSES, get_strategies
+from session_counter.strategies import (COMPARE_AND_SWAP, SCOPES, STORES, STRATEGY_CLASSES,
+                                       TECHNIQUES, CounterStrategy, get_strategies)
 
 from .counting import hand_out_from_threads
 
@@ -75,3 +76,65 @@ def test_form_post_on_a_shared_counter_redirects_to_the_page(client):
     page = client.get("/").get_data(as_text=True)
     assert 'data-testid="shared-sqlite">1<' in page
     assert "Set-Cookie" not in answer.headers  # nothing for the session to save
+
+
+@pytest.mark.parametrize("cls", STRATEGY_CLASSES, ids=lambda cls: cls.name)
+def test_every_strategy_names_its_store_and_technique(cls):
+    assert cls.store in STORES and cls.technique in TECHNIQUES
+
+
+def test_api_lists_store_and_technique(client, app):
+    by_name = {s["name"]: s for s in client.get("/api/strategies").json}
+    assert (by_name["naive_global"]["store"], by_name["naive_global"]["technique"]) == (
+        "process", "read-then-write")
+    assert (by_name["thread_lock"]["store"], by_name["thread_lock"]["technique"]) == (
+        "process", "lock")
+    assert (by_name["sqlite"]["store"], by_name["sqlite"]["technique"]) == ("sqlite", "atomic")
+    for s in by_name.values():  # only compare-and-swap strategies count retries
+        assert (s["retries"] is None) == (s["technique"] != COMPARE_AND_SWAP)
+
+
+class LosesSwaps(CounterStrategy):
+    """A compare-and-swap counter whose first ``losses`` swaps of each increment lose."""
+
+    name, description, store, technique = "loses_swaps", "test", "process", COMPARE_AND_SWAP
+
+    def __init__(self, app, losses):
+        super().__init__(app)
+        self.losses, self.value = losses, 0
+
+    def increment(self):
+        left = [self.losses]
+
+        def attempt():
+            left[0] -= 1
+            if left[0] >= 0:
+                return None  # another caller "won" this round
+            self.value += 1
+            return self.value
+
+        return self.retry_until_swapped(attempt)
+
+    def current(self):
+        return self.value
+
+    def reset(self):
+        self.value = 0
+
+
+def test_compare_and_swap_retries_are_counted_and_answered(app, client):
+    get_strategies(app)["loses_swaps"] = LosesSwaps(app, losses=2)
+    first = client.post("/shared/loses_swaps/inc", headers=JSON).json
+    second = client.post("/shared/loses_swaps/inc", headers=JSON).json
+    assert (first["value"], first["retries"]) == (1, 2)
+    assert (second["value"], second["retries"]) == (2, 2)
+    listed = {s["name"]: s for s in client.get("/api/strategies").json}
+    assert listed["loses_swaps"]["retries"] == 4  # this process's total
+
+
+def test_a_swap_lost_forever_gives_up_with_503(app, client, monkeypatch):
+    monkeypatch.setattr("session_counter.strategies.base.MAX_SWAP_RETRIES", 5)
+    get_strategies(app)["loses_swaps"] = LosesSwaps(app, losses=10**9)
+    answer = client.post("/shared/loses_swaps/inc", headers=JSON)
+    assert answer.status_code == 503 and "lost 6 swaps" in answer.json["message"]
+    assert client.get("/shared/loses_swaps", headers=JSON).json["value"] == 0

@@ -3,7 +3,8 @@
 Adding a strategy is one new module and one line in STRATEGY_CLASSES.
 """
 
-from .base import MACHINES, PROCESSES, SCOPES, THREADS, CounterStrategy
+from .base import (ATOMIC, COMPARE_AND_SWAP, LOCK, MACHINES, PROCESSES, READ_THEN_WRITE, SCOPES,
+                   STORES, TECHNIQUES, THREADS, CounterStrategy)
 from .cache import Cache
 from .file_lock import FileLock
 from .manager import Manager
@@ -16,7 +17,8 @@ from .thread_lock import ThreadLock
 STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, Manager, SQLite, FileLock, RedisCounter)
 
 __all__ = ["CounterStrategy", "STRATEGY_CLASSES", "SCOPES", "THREADS", "PROCESSES",
-           "MACHINES", "init_app", "get_strategies"]
+           "MACHINES", "STORES", "TECHNIQUES", "READ_THEN_WRITE", "LOCK", "ATOMIC",
+           "COMPARE_AND_SWAP", "init_app", "get_strategies"]
 
 
 def init_app(app):

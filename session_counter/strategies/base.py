@@ -1,25 +1,53 @@
-"""What a shared-counter strategy is: one interface, and what it is safe against."""
+"""What a shared-counter strategy is: one interface, what it is safe against, how it works."""
 
+import threading
 import time
 from abc import ABC, abstractmethod
+
+from ..errors import StoreUnavailable
 
 THREADS = "threads"
 PROCESSES = "processes"
 MACHINES = "machines"
 SCOPES = (THREADS, PROCESSES, MACHINES)
+# A caller that loses this many swaps in a row gives up (503; nothing handed out):
+# a bound, never reached by the lab's hundreds of clients.
+MAX_SWAP_RETRIES = 10_000
+
+# How a strategy hands out a number: the column of the matrix, which decides its safety.
+READ_THEN_WRITE = "read-then-write"
+LOCK = "lock"
+ATOMIC = "atomic"
+COMPARE_AND_SWAP = "compare-and-swap"
+TECHNIQUES = (READ_THEN_WRITE, LOCK, ATOMIC, COMPARE_AND_SWAP)
+
+# Where the number is kept: the row of the matrix. {id: label}, in the order shown.
+STORES = {
+    "process": "process memory",
+    "flask-caching": "Flask-Caching, filesystem",
+    "file": "a file",
+    "manager": "Manager process",
+    "sqlite": "SQLite",
+    "postgresql": "PostgreSQL",
+    "redis": "Redis",
+    "memcached": "memcached",
+}
 
 
 class CounterStrategy(ABC):
     """A shared counter: ``increment`` hands out the next number, atomically or not.
 
     Subclasses set ``name`` (the URL segment), ``description`` (one sentence for the
-    page) and ``safe_against`` (the scopes within which no two callers can get the
-    same number: threads of one process, processes of one machine, machines).
+    page), ``safe_against`` (the scopes within which no two callers can get the
+    same number: threads of one process, processes of one machine, machines), ``store``
+    (a key of STORES) and ``technique`` (one of TECHNIQUES).
     """
 
     name: str
     description: str
     safe_against: frozenset = frozenset()
+    store: str
+    technique: str
     #: Where the number lives: "process" (a module global: every worker process has its
     #: own copy), "instance" (a file or process of one server) or "global" (a store
     #: every instance shares). The race lab reads it to know how to reset and read back.
@@ -30,6 +58,9 @@ class CounterStrategy(ABC):
     def __init__(self, app):
         """Read what the strategy needs from app.config; open nothing yet."""
         self.race_window = float(app.config.get("RACE_WINDOW", 0.0))
+        self.retries = 0  # compare-and-swap: lost swaps retried by this process, in all
+        self._retries_lock = threading.Lock()
+        self._last = threading.local()  # retries of this thread's last increment
 
     @classmethod
     def available(cls, app):
@@ -57,6 +88,36 @@ class CounterStrategy(ABC):
         if self.race_window > 0:
             time.sleep(self.race_window)
 
+    def retry_until_swapped(self, attempt):
+        """Call ``attempt()`` until it returns a number (None: the swap lost); count retries.
+
+        For compare-and-swap strategies: ``attempt`` reads, then writes only if the
+        value is still what it read. Each lost swap is one retry: contention made visible.
+        """
+        retries = 0
+        while (value := attempt()) is None:
+            retries += 1
+            if retries > MAX_SWAP_RETRIES:
+                self._count_retries(retries)
+                raise StoreUnavailable(f"{self.name}: lost {retries} swaps in a row; gave up")
+        self._last.retries = retries
+        self._count_retries(retries)
+        return value
+
+    def _count_retries(self, retries):
+        """Add to this process's total of retries."""
+        if retries:
+            with self._retries_lock:
+                self.retries += retries
+
+    def last_retries(self):
+        """Return how many retries this thread's last increment needed (0 if none yet)."""
+        return getattr(self._last, "retries", 0)
+
+    def counts_retries(self):
+        """Tell whether this strategy retries lost swaps (and so reports ``retries``)."""
+        return self.technique == COMPARE_AND_SWAP
+
     def describe(self):
         """Return the JSON description used by /api/strategies and the page."""
         return {
@@ -64,4 +125,8 @@ class CounterStrategy(ABC):
             "description": self.description,
             "safe_against": [scope for scope in SCOPES if scope in self.safe_against],
             "state_lives_in": self.state_lives_in,
+            "store": self.store,
+            "technique": self.technique,
+            # Retries counted by the process that answered (each worker has its own count).
+            "retries": self.retries if self.counts_retries() else None,
         }

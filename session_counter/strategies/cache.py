@@ -5,7 +5,7 @@ import os
 from cachelib.file import FileSystemCache
 
 from ..errors import StoreUnavailable
-from .base import CounterStrategy
+from .base import READ_THEN_WRITE, CounterStrategy
 
 KEY = "shared-counter"
 
@@ -17,6 +17,8 @@ class Cache(CounterStrategy):
     description = ("cache.get() then cache.set(value + 1) in a cachelib FileSystemCache: "
                    "shared by all processes, but the read and the write are separate steps.")
     safe_against = frozenset()
+    store = "flask-caching"
+    technique = READ_THEN_WRITE
 
     def __init__(self, app):
         """Keep the cache in the instance folder."""

@@ -4,7 +4,7 @@ import fcntl
 import os
 
 from ..errors import StoreUnavailable
-from .base import PROCESSES, THREADS, CounterStrategy
+from .base import LOCK, PROCESSES, THREADS, CounterStrategy
 
 
 class FileLock(CounterStrategy):
@@ -14,6 +14,8 @@ class FileLock(CounterStrategy):
     description = ("A number in a file, read and rewritten under fcntl.flock: the lock "
                    "makes every other thread and process wait their turn.")
     safe_against = frozenset({THREADS, PROCESSES})
+    store = "file"
+    technique = LOCK
 
     def __init__(self, app):
         """Keep the counter file in the instance folder."""

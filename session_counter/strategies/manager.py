@@ -19,7 +19,7 @@ import time
 from multiprocessing.managers import BaseManager
 
 from ..errors import StoreUnavailable
-from .base import PROCESSES, THREADS, CounterStrategy
+from .base import ATOMIC, PROCESSES, THREADS, CounterStrategy
 
 
 class CounterManager(BaseManager):
@@ -54,6 +54,8 @@ class Manager(CounterStrategy):
     description = ("A multiprocessing.Manager server owns the number; every worker calls "
                    "its inc() over a Unix socket, one call at a time.")
     safe_against = frozenset({THREADS, PROCESSES})
+    store = "manager"
+    technique = ATOMIC
     requires = "a server model other than gevent (multiprocessing cannot use patched sockets)"
 
     @classmethod

@@ -1,6 +1,6 @@
 """The question's code: a module-global object whose counter every request increments."""
 
-from .base import CounterStrategy
+from .base import READ_THEN_WRITE, CounterStrategy
 
 
 class Counter:
@@ -27,6 +27,8 @@ class NaiveGlobal(CounterStrategy):
     description = ("A module global, incremented with self.param += 1: threads race on "
                    "it and every worker process has its own copy.")
     safe_against = frozenset()
+    store = "process"
+    technique = READ_THEN_WRITE
     state_lives_in = "process"
 
     def increment(self):

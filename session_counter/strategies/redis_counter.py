@@ -1,7 +1,7 @@
 """INCR in Redis: one atomic command on a server every machine can reach."""
 
 from ..redis_sessions import call_redis, client_for
-from .base import MACHINES, PROCESSES, THREADS, CounterStrategy
+from .base import ATOMIC, MACHINES, PROCESSES, THREADS, CounterStrategy
 
 KEY = "session-counter:shared"
 
@@ -13,6 +13,8 @@ class RedisCounter(CounterStrategy):
     description = ("INCR in Redis: the server adds one and returns the new value in one "
                    "command, for every thread, process and machine that shares the Redis.")
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
+    store = "redis"
+    technique = ATOMIC
     state_lives_in = "global"  # one number in Redis, for every instance
     requires = "Redis: set SESSION_COUNTER_REDIS_URL (the race lab: --redis-url)"
 

@@ -6,7 +6,7 @@ import threading
 import time
 
 from ..errors import StoreUnavailable
-from .base import PROCESSES, THREADS, CounterStrategy
+from .base import ATOMIC, PROCESSES, THREADS, CounterStrategy
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -21,6 +21,8 @@ class SQLite(CounterStrategy):
     description = ("UPDATE counters SET value = value + 1 RETURNING value: one statement "
                    "the database runs atomically, in a file every process opens (WAL).")
     safe_against = frozenset({THREADS, PROCESSES})
+    store = "sqlite"
+    technique = ATOMIC
 
     def __init__(self, app):
         """Remember the database path; connections are opened per thread."""

@@ -2,7 +2,7 @@
 
 import threading
 
-from .base import THREADS, CounterStrategy
+from .base import LOCK, THREADS, CounterStrategy
 from .naive_global import Counter
 
 counter = Counter()
@@ -15,6 +15,8 @@ class ThreadLock(CounterStrategy):
     description = ("The same global object behind a threading.Lock: no thread race, "
                    "but each worker process still has its own counter.")
     safe_against = frozenset({THREADS})
+    store = "process"
+    technique = LOCK
     state_lives_in = "process"
 
     def __init__(self, app):
