@@ -26,7 +26,7 @@ def race_limits():
     return {"race_max_clients": MAX_ANSWERS}
 MAX_READS = 100  # resets and reads the page sends along
 MAX_BODY = 256 * 1024
-MAX_VALUE = 10**6  # gaps are counted one integer at a time up to the largest value
+MAX_VALUE = 2**63 - 1  # the range of a 64-bit counter (SQLite INTEGER, Redis INCR)
 PAGE = "page"  # the browser races the one server that served the page
 
 

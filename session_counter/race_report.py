@@ -42,6 +42,19 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def count_gaps(seen, start: int) -> int:
+    """Count the integers in start..max(seen) that are not in ``seen``.
+
+    Counted from the distinct values, not by walking every integer up to the largest:
+    the cost follows the number of answers, whatever values they hold.
+    """
+    if not seen:
+        return 0
+    top = max(seen)
+    handed_out = sum(1 for v in seen if start <= v <= top)
+    return max(0, top - start + 1 - handed_out)
+
+
 def analyse(strategy: str, answers: list[Answer], *, final_value: int | None,
             wall_time: float, window: float = 0.0, start: int = 1) -> RaceResult:
     """Count duplicates, gaps, lost updates and errors of one round against start..start+sent-1.
@@ -61,7 +74,7 @@ def analyse(strategy: str, answers: list[Answer], *, final_value: int | None,
     seen = Counter(values)
     answered, distinct = len(values), len(seen)
     end = start + sent - 1
-    gaps = sum(1 for v in range(start, max(values) + 1) if v not in seen) if values else 0
+    gaps = count_gaps(seen, start)
     out_of_range = sum(1 for v in values if not start <= v <= end)
     lost = None if final_value is None else (start - 1 + sent) - final_value
     pids = sorted({a.pid for a in answers if isinstance(a.pid, int)})

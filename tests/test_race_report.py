@@ -1,5 +1,6 @@
 """Exact outcomes of analyse() and merge_rounds() on hand-made answer sets."""
 import json
+import random
 
 import pytest
 
@@ -68,6 +69,29 @@ def test_gap():
 ])
 def test_gap_counts(values, gaps):
     assert run([ok(v) for v in values]).gaps == gaps
+
+
+@pytest.mark.timeout(10)  # a hang guard: walking to 10**12 one integer at a time never ends
+@pytest.mark.parametrize("values, gaps, out_of_range", [
+    ([1, 2, 10**12, 10**12], 10**12 - 3, 2),  # 3..10**12-1 never handed out
+    ([-(10**12), 1, 3], 1, 1),  # values below start are out of range, never gaps
+    ([-(10**12), -5], 0, 2),  # nothing at or above start: no gaps
+    ([10**12 + 1, 10**12 + 3], 10**12 + 1, 2),  # 1..10**12 and 10**12+2
+])
+def test_gaps_of_huge_values_are_counted_exactly(values, gaps, out_of_range):
+    r = run([ok(v) for v in values])
+    assert r.gaps == gaps
+    assert f"{out_of_range} out of range" in r.verdict
+
+
+def test_gap_count_matches_walking_every_integer():
+    """The counted gaps equal the integers start..max never handed out, found one by one."""
+    rng = random.Random(9)
+    for _ in range(2000):
+        start = rng.randint(-3, 5)
+        values = [rng.randint(-5, 40) for _ in range(rng.randint(1, 30))]
+        walked = sum(1 for v in range(start, max(values) + 1) if v not in values)
+        assert run([ok(v) for v in values], start=start).gaps == walked, (start, values)
 
 
 def test_lost_updates():
