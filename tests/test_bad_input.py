@@ -134,6 +134,7 @@ STORE_FILES = {
     "sqlite": ["", "counters.sqlite", "counters.sqlite-wal", "counters.sqlite-shm"],
     "file_lock": ["file_lock_counter.txt"],
     "cache": ["shared-cache"],
+    "cache_inc": ["shared-cache"],
 }
 
 

@@ -138,3 +138,18 @@ def test_a_swap_lost_forever_gives_up_with_503(app, client, monkeypatch):
     answer = client.post("/shared/loses_swaps/inc", headers=JSON)
     assert answer.status_code == 503 and "lost 6 swaps" in answer.json["message"]
     assert client.get("/shared/loses_swaps", headers=JSON).json["value"] == 0
+
+
+def test_cache_strategies_use_flask_caching_in_the_instance_folder(app):
+    from flask_caching.backends.filesystemcache import FileSystemCache
+
+    from session_counter.strategies.cache import flask_cache_for
+
+    backend = flask_cache_for(app).cache
+    assert isinstance(backend, FileSystemCache)
+    assert backend._path == f"{app.instance_path}/shared-cache"
+    assert backend.default_timeout == 0  # Flask-Caching's 300 s would restart the count
+    strategies = get_strategies(app)
+    assert strategies["cache"].cache is strategies["cache_inc"].cache  # one cache, two keys
+    strategies["cache"].increment()
+    assert (strategies["cache_inc"].increment(), strategies["cache"].current()) == (1, 1)

@@ -6,6 +6,7 @@ Adding a strategy is one new module and one line in STRATEGY_CLASSES.
 from .base import (ATOMIC, COMPARE_AND_SWAP, LOCK, MACHINES, PROCESSES, READ_THEN_WRITE, SCOPES,
                    STORES, TECHNIQUES, THREADS, CounterStrategy)
 from .cache import Cache
+from .cache_inc import CacheInc
 from .file_lock import FileLock
 from .manager import Manager
 from .naive_global import NaiveGlobal
@@ -14,7 +15,7 @@ from .sqlite import SQLite
 from .thread_lock import ThreadLock
 
 # In the order the page shows them: from the question's code to the safest.
-STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, Manager, SQLite, FileLock, RedisCounter)
+STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, CacheInc, Manager, SQLite, FileLock, RedisCounter)
 
 __all__ = ["CounterStrategy", "STRATEGY_CLASSES", "SCOPES", "THREADS", "PROCESSES",
            "MACHINES", "STORES", "TECHNIQUES", "READ_THEN_WRITE", "LOCK", "ATOMIC",

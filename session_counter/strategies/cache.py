@@ -1,50 +1,74 @@
-"""get-then-set in a shared cache, as people do with Flask-Caching: shared, not atomic."""
+"""get-then-set in Flask-Caching's filesystem cache, as the seed's answer does: not atomic."""
 
 import os
 
-from cachelib.file import FileSystemCache
+from flask_caching import Cache as FlaskCache
 
 from ..errors import StoreUnavailable
 from .base import READ_THEN_WRITE, CounterStrategy
 
-KEY = "shared-counter"
+CACHE_FOLDER = "shared-cache"  # in the instance folder
 
 
-class Cache(CounterStrategy):
-    """Every process sees the same cache, but two can read the same value and both write."""
+def flask_cache_for(app):
+    """Return the app's Flask-Caching cache (made once): a FileSystemCache in the instance folder.
 
-    name = "cache"
-    description = ("cache.get() then cache.set(value + 1) in a cachelib FileSystemCache: "
-                   "shared by all processes, but the read and the write are separate steps.")
-    safe_against = frozenset()
+    Set up as the seed's answer sets it up (``CACHE_TYPE`` filesystem, a ``CACHE_DIR``),
+    and two settings a counter needs: no expiry (the default of 300 s would quietly
+    restart the count) and no threshold (no pruning, no count file rewritten per set).
+    """
+    cache = app.extensions.get("shared_counter_cache")
+    if cache is None:
+        cache = FlaskCache(with_jinja2_ext=False)
+        cache.init_app(app, config={
+            "CACHE_TYPE": "FileSystemCache",
+            "CACHE_DIR": os.path.join(app.instance_path, CACHE_FOLDER),
+            "CACHE_DEFAULT_TIMEOUT": 0,
+            "CACHE_THRESHOLD": 0,
+        })
+        app.extensions["shared_counter_cache"] = cache
+    return cache
+
+
+class CacheStrategy(CounterStrategy):
+    """What both Flask-Caching strategies share: the cache, a key of their own, read and reset."""
+
     store = "flask-caching"
     technique = READ_THEN_WRITE
+    safe_against = frozenset()
 
     def __init__(self, app):
-        """Keep the cache in the instance folder."""
+        """Use the app's Flask-Caching cache; each strategy keeps its number under its name."""
         super().__init__(app)
-        self.folder = os.path.join(app.instance_path, "shared-cache")
-        self.cache = FileSystemCache(self.folder, threshold=0, default_timeout=0)
-
-    def increment(self):
-        """Read, add one, write back: the race is between the get and the set."""
-        value = self._read() + 1
-        self.widen_race_window()
-        self._write(value)
-        return value
+        self.cache = flask_cache_for(app)
+        self.key = f"shared-counter:{self.name}"
+        self.folder = os.path.join(app.instance_path, CACHE_FOLDER)
 
     def current(self):
         """Return the cached value (0 when unset)."""
-        return self._read()
+        value = self.cache.get(self.key)
+        return value if isinstance(value, int) else 0
 
     def reset(self):
         """Store 0."""
         self._write(0)
 
-    def _read(self):
-        value = self.cache.get(KEY)
-        return value if isinstance(value, int) else 0
-
     def _write(self, value):
-        if not self.cache.set(KEY, value):
+        if not self.cache.set(self.key, value):
             raise StoreUnavailable(f"could not write the shared cache in {self.folder}")
+
+
+class Cache(CacheStrategy):
+    """Every process sees the same cache, but two can read the same value and both write."""
+
+    name = "cache"
+    description = ("cache.get() then cache.set(value + 1) with Flask-Caching's filesystem "
+                   "cache: shared by all processes, but the read and the write are separate "
+                   "steps.")
+
+    def increment(self):
+        """Read, add one, write back: the race is between the get and the set."""
+        value = self.current() + 1
+        self.widen_race_window()
+        self._write(value)
+        return value

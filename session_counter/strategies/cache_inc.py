@@ -1,0 +1,23 @@
+"""The cache's own inc(): one call that looks atomic, and is get-then-set on the filesystem."""
+
+from ..errors import StoreUnavailable
+from .cache import CacheStrategy
+
+
+class CacheInc(CacheStrategy):
+    """One call, the same race: cachelib's FileSystemCache.inc is get(), then set()."""
+
+    name = "cache_inc"
+    description = ("cache.cache.inc(): one call that looks atomic, but on Flask-Caching's "
+                   "filesystem backend it is cachelib's get() then set(), the same race "
+                   "as cache.")
+
+    def increment(self):
+        """Call the backend's inc (Flask-Caching's Cache itself has no inc() to proxy it).
+
+        There is no window to widen: the read and the write are inside the library.
+        """
+        value = self.cache.cache.inc(self.key)
+        if value is None:  # cachelib's answer when the set failed
+            raise StoreUnavailable(f"could not write the shared cache in {self.folder}")
+        return value
