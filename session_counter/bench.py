@@ -147,8 +147,8 @@ def run_rounds(targets, servers, load, connections, rounds, duration, warmup, wo
 
 
 def quotient(a, b):
-    """Return a / b, or None when b is 0 (a target that answered nothing)."""
-    return a / b if b else None
+    """Return a / b, or None when either is unknown or b is 0 (a target that answered nothing)."""
+    return a / b if a is not None and b else None
 
 
 def summarise(targets, samples):

@@ -73,6 +73,21 @@ def person(new_context, server):
     return open_person
 
 
+def run_race_panel(page, clients, only=None):
+    """Set N (and the strategies), click race, wait for every result; return the panel."""
+    panel = page.get_by_test_id("race-panel")
+    boxes = panel.get_by_role("checkbox")
+    for box in boxes.all():
+        box.set_checked(only is None or box.get_attribute("value") in only)
+    panel.get_by_role("spinbutton").fill(str(clients))
+    panel.get_by_test_id("race-run").click()
+    chosen = len(only) if only else boxes.count()
+    page.wait_for_function(
+        "n => document.querySelectorAll(\"[data-testid^='race-result-'][data-exact]\").length"
+        " >= n", arg=chosen, timeout=60_000)
+    return panel
+
+
 class PageErrors:
     """Console errors, uncaught exceptions and failed requests seen by one page."""
 

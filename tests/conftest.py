@@ -28,6 +28,23 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture(autouse=True)
+def redis_marker_is_true(request):
+    """Fail a test whose `redis` marker says otherwise than what it used.
+
+    ``-m "not redis"`` must leave out every test that needs a redis-server, and only those.
+    """
+    from .redis_server import RedisServer
+
+    uses_before = RedisServer.uses
+    yield
+    used = RedisServer.uses > uses_before or "redis_server" in request.node.fixturenames
+    marked = request.node.get_closest_marker("redis") is not None
+    if used != marked:
+        pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} a "
+                    f"redis-server but {'lacks' if used else 'carries'} the redis marker")
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """One real redis-server (no persistence) for the whole test session."""

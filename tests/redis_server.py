@@ -32,6 +32,8 @@ def require_redis_server():
 class RedisServer:
     """One redis-server process; it keeps its port across stop() and start()."""
 
+    uses = 0  # of any RedisServer: starts, clients, flushes (conftest checks the marker)
+
     def __init__(self, folder, persistent=False):
         """Keep data (with ``persistent``: an fsync'ed append-only file) in ``folder``."""
         self.folder = folder
@@ -55,6 +57,7 @@ class RedisServer:
 
     def start(self, timeout=10.0):
         """Start redis-server and return once it answers PING."""
+        RedisServer.uses += 1
         self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         client = redis.Redis(port=self.port, socket_connect_timeout=1)
@@ -89,6 +92,7 @@ class RedisServer:
 
     def client(self):
         """Return a client of this server (for the test's own checks)."""
+        RedisServer.uses += 1
         return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=5)
 
     def flush(self):

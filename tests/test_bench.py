@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from session_counter import create_app
-from session_counter.bench import bench_command, fill_sessions
+from session_counter.bench import bench_command, fill_sessions, summarise
 from session_counter.bench_load import LOAD_GENERATORS, Sample, Target, merged_percentile
 from session_counter.harness import running_server
 from session_counter.strategies import get_strategies
@@ -48,6 +48,67 @@ def test_rounds_merge_by_their_number_of_requests():
     assert merged_percentile([fast, slow], 74) == 1.0
     assert merged_percentile([fast, slow], 76) == 9.0
     assert merged_percentile([fast, slow], 99) == 9.0
+
+
+def sample(requests, cpu_seconds):
+    """One round of one second with ``requests`` answered and the server's CPU time."""
+    return Sample(requests, 0, 1.0, [1.0, 2.0], cpu_seconds)
+
+
+def test_summarise_computes_the_ratios():
+    """Rows and checks from hand-made samples, against figures worked out by hand."""
+    shared = ["threads", "processes"]
+    targets = [Target("bare", "bare", "main", "GET", "/healthz"),
+               Target("inc_lock", "inc", "main", "POST", "/inc"),
+               Target("shared_naive_global", "naive", "main", "POST", "/n", safe_against=[]),
+               Target("shared_sqlite", "sqlite", "main", "POST", "/s", safe_against=shared),
+               Target("sessions_100", "100", "s100", "POST", "/inc", sessions=100),
+               Target("sessions_1000", "1000", "s1000", "POST", "/inc", sessions=1000)]
+    samples = {"bare": [sample(1000, 0.4), sample(3000, 1.2)],
+               "inc_lock": [sample(800, 0.4), sample(1500, 0.75)],
+               "shared_naive_global": [sample(1000, 0.5), sample(1000, 0.5)],
+               "shared_sqlite": [sample(900, 0.54), sample(900, 0.54)],
+               "sessions_100": [sample(500, 0.25), sample(500, 0.25)],
+               "sessions_1000": [sample(400, 0.24), sample(400, 0.24)]}
+    rows, checks = summarise(targets, samples)
+    rows = {row["key"]: row for row in rows}
+    approx = pytest.approx
+
+    # bare: 4,000 requests in 2 s, 1.6 s of CPU; every other row is measured against it
+    assert rows["bare"]["req_per_s"] == 2000 and rows["bare"]["cpu_us_per_request"] == 400
+    assert rows["bare"]["ratio"] == 1.0 and rows["bare"]["round_ratios"] == [1.0, 1.0]
+    inc = rows["inc_lock"]  # 2,300 in 2 s; 1.15 s of CPU: 500 us each
+    assert inc["req_per_s"] == 1150 and inc["ratio"] == approx(0.575)
+    assert inc["cpu_us_per_request"] == approx(500) and inc["cpu_ratio"] == approx(0.8)
+    assert inc["round_ratios"] == approx([0.8, 0.5])  # 800/1000, 1500/3000
+    assert inc["requests"] == 2300 and inc["errors"] == 0
+    sqlite = rows["shared_sqlite"]
+    assert sqlite["ratio"] == approx(0.45) and sqlite["cpu_ratio"] == approx(400 / 600)
+    assert sqlite["round_ratios"] == approx([0.9, 0.3])
+    # scaling rows: cost per request relative to the fewest sessions stored
+    fewest, most = rows["sessions_100"], rows["sessions_1000"]
+    assert fewest["cost_ratio"] == 1.0 and fewest["ms_per_request"] == 2.0
+    assert most["ms_per_request"] == 2.5 and most["cost_ratio"] == 1.25
+    assert most["cpu_cost_ratio"] == approx(1.2) and most["round_ratios"] == [1.25, 1.25]
+    assert "ratio" not in most
+
+    lock, strategy, scaling = checks
+    assert (lock["got"], lock["holds"], lock["got_cpu"]) == (approx(0.575), False, approx(0.8))
+    assert lock["miss_by"] == approx(0.275 / 0.85)  # wants >= 0.85
+    assert "(sqlite)" in strategy["what"]  # the fastest process-safe one: 900/1000
+    assert (strategy["got"], strategy["holds"], strategy["miss_by"]) == (approx(0.9), True, None)
+    assert strategy["got_cpu"] == approx(500 / 600) and strategy["holds_by_cpu"] is False
+    assert (scaling["got"], scaling["holds"]) == (1.25, False)  # wants <= 1.2
+    assert scaling["miss_by"] == approx(0.05 / 1.2) and scaling["got_cpu"] == approx(1.2)
+
+
+def test_a_target_that_answered_nothing_has_no_ratio():
+    """No division by zero: a dead server's row says None, and its check does not hold."""
+    targets = [Target("bare", "bare", "main", "GET", "/healthz"),
+               Target("inc_lock", "inc", "main", "POST", "/inc")]
+    rows, checks = summarise(targets, {"bare": [sample(0, 0.0)], "inc_lock": [sample(10, 0.1)]})
+    assert rows[1]["ratio"] is None and rows[1]["round_ratios"] == [None]
+    assert checks[0]["holds"] is False and checks[0]["miss_by"] is None
 
 
 @pytest.mark.server
@@ -104,26 +165,14 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
         assert len(row["round_req_per_s"]) == 2
         assert 0 < row["p50_ms"] <= row["p99_ms"]
 
-    bare = rows["bare"]
     for row in rows.values():
         assert row["cpu_us_per_request"] >= 0  # the server's processes, from /proc
-        if row["sessions"] is None:
-            assert row["ratio"] == pytest.approx(row["req_per_s"] / bare["req_per_s"])
-            if row["cpu_us_per_request"] and bare["cpu_us_per_request"]:
-                assert row["cpu_ratio"] == pytest.approx(
-                    bare["cpu_us_per_request"] / row["cpu_us_per_request"])
+        ratios = ["ratio"] if row["sessions"] is None else ["cost_ratio", "ms_per_request"]
+        assert all(row[name] > 0 for name in ratios)
+    assert rows["bare"]["ratio"] == 1.0  # the formulas: test_summarise_computes_the_ratios
     if sessions:
-        fewest, most = rows["sessions_5"], rows["sessions_20"]
-        assert fewest["cost_ratio"] == 1.0
-        assert most["cost_ratio"] == pytest.approx(fewest["req_per_s"] / most["req_per_s"])
-        assert most["ms_per_request"] == pytest.approx(1000 / most["req_per_s"])
-
-    checks = report["checks"]
-    assert len(checks) == (3 if sessions else 2)
-    for check in checks:
-        holds = check["got"] >= check["want"] if check["op"] == ">=" else \
-            check["got"] <= check["want"]
-        assert check["holds"] == holds
+        assert rows["sessions_5"]["cost_ratio"] == 1.0
+    assert len(report["checks"]) == (3 if sessions else 2)
     assert report["settings"]["load_generator"].startswith("Python")
     assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
 

@@ -178,7 +178,7 @@ def stored_redis_sessions(redis_server):
         return {key: msgspec.msgpack.decode(r.get(key)) for key in r.scan_iter("session:*")}
 
 
-@pytest.fixture(params=["filesystem", "redis"])
+@pytest.fixture(params=["filesystem", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request, tmp_path):
     """The session store of a fault test: this machine's disk, or a Redis of its own."""
     if request.param == "filesystem":
@@ -265,6 +265,7 @@ def test_kill_9_of_a_worker_mid_run_corrupts_nothing_and_duplicates_nothing(stor
 
 @pytest.mark.server
 @pytest.mark.slow
+@pytest.mark.redis
 @pytest.mark.parametrize("persistent", [True, False], ids=["aof", "no-persistence"])
 def test_redis_stopped_and_restarted_503s_then_continues(tmp_path, persistent):
     """While Redis is down: 503, never 500, even from a worker started meanwhile; after

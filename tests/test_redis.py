@@ -1,4 +1,7 @@
-"""Sessions and the `redis` strategy on a real redis-server, on one instance and on two."""
+"""Sessions and the `redis` strategy on a real redis-server, on one instance and on two.
+
+The tests marked `redis` need a redis-server; the others check what happens without one.
+"""
 
 import collections
 import os
@@ -18,8 +21,6 @@ from session_counter.strategies import SCOPES, get_strategies
 
 from .counting import hand_out_from_threads
 
-pytestmark = pytest.mark.redis
-
 JSON = {"Accept": "application/json"}
 CLIENTS = 100
 
@@ -36,6 +37,7 @@ def session_id(client):
     return client.get_cookie("session").value
 
 
+@pytest.mark.redis
 def test_sessions_live_in_redis_not_on_disk(redis_app, redis_server):
     client = redis_app.test_client()
     assert [client.post("/inc", headers=JSON).json["counter"] for _ in range(3)] == [1, 2, 3]
@@ -45,6 +47,7 @@ def test_sessions_live_in_redis_not_on_disk(redis_app, redis_server):
     assert os.listdir(redis_app.config["SESSION_DIR"]) == []
 
 
+@pytest.mark.redis
 def test_redis_strategy_round_trip(redis_app):
     client = redis_app.test_client()
     assert client.get("/shared/redis", headers=JSON).json["value"] == 0
@@ -64,6 +67,7 @@ def test_redis_strategy_only_with_a_redis_url(client):
     assert "redis" not in answer.json["valid"]
 
 
+@pytest.mark.redis
 def test_redis_strategy_threads_get_each_number_once(redis_app):
     """200 increments from 8 threads: exactly 1..200."""
     strategy = get_strategies(redis_app)["redis"]
@@ -72,6 +76,7 @@ def test_redis_strategy_threads_get_each_number_once(redis_app):
     assert strategy.current() == 200
 
 
+@pytest.mark.redis
 @pytest.mark.parametrize("garbage", [b"\x00\xff not msgpack", b"[1, 2, 3]", b"\x93\x01\x02\x03"])
 def test_damaged_session_in_redis_starts_fresh(redis_app, redis_server, garbage):
     client = redis_app.test_client()
@@ -83,6 +88,7 @@ def test_damaged_session_in_redis_starts_fresh(redis_app, redis_server, garbage)
     assert answer.json["counter"] == 1
 
 
+@pytest.mark.redis
 def test_session_lock_excludes_and_times_out(redis_url):
     locks = RedisSessionLocks(connect(redis_url), timeout=0.2)
     held = locks.acquire("session:a")
@@ -94,6 +100,7 @@ def test_session_lock_excludes_and_times_out(redis_url):
     locks.acquire("session:a").release()
 
 
+@pytest.mark.redis
 def test_lock_of_a_crashed_holder_expires(redis_url):
     """A holder that never releases (a killed worker) blocks only for the lease."""
     crashed = RedisSessionLocks(connect(redis_url), timeout=1, lease=0.5)
@@ -159,6 +166,7 @@ def alternate(servers, n):
         return counters, [cookie.value for cookie in browser.cookies]
 
 
+@pytest.mark.redis
 @pytest.mark.server
 @pytest.mark.slow
 def test_two_instances_on_redis_hand_out_1_to_100(two_on_redis, redis_server):
@@ -173,6 +181,7 @@ def test_two_instances_on_redis_hand_out_1_to_100(two_on_redis, redis_server):
         assert requests.get(f"{url}/shared/redis", timeout=10).text == f"{CLIENTS}\n"
 
 
+@pytest.mark.redis
 @pytest.mark.server
 @pytest.mark.slow
 def test_a_client_keeps_its_counter_across_instances_on_redis(two_on_redis, redis_server):
@@ -182,6 +191,7 @@ def test_a_client_keeps_its_counter_across_instances_on_redis(two_on_redis, redi
     assert len(cookies) == 1  # cookies are per host, not per port: one session id
 
 
+@pytest.mark.redis
 @pytest.mark.server
 @pytest.mark.slow
 def test_one_client_simultaneous_on_both_instances_loses_nothing(two_on_redis, redis_server):
