@@ -49,11 +49,12 @@ def index():
     shared = []
     for strategy in get_strategies(current_app).values():
         try:
-            value = strategy.current()
+            value, problem = strategy.current(), None
         except StoreUnavailable as error:
             value, problem = None, str(error)
-        else:
-            problem = None
+        except Exception as error:  # one broken strategy must not break the page
+            log.exception("reading the %s counter failed", strategy.name)
+            value, problem = None, f"reading it failed ({type(error).__name__}); logged"
         shared.append({**strategy.describe(), "value": value, "problem": problem})
     return render_template("index.html", counter=read_counter(), shared=shared,
                            served_by=served_by(),

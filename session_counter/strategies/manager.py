@@ -2,24 +2,32 @@
 
 Every worker process of one server talks to the same manager process over a Unix
 socket, so the count is shared and the manager's lock makes it atomic; a second
-machine cannot reach it. The first worker that needs the manager starts it (under a
-file lock, so only one does); the others connect to it. The manager is its own small
-program (``manager_process.py``), so it inherits none of the
-server's sockets, and it exits when the server that started it is gone.
+machine cannot reach it. The first worker that needs the manager starts it (holding a
+file lock until the manager accepts connections, so only one does); the others connect
+to it. The manager is its own small program (``manager_process.py``), so it inherits
+none of the server's sockets, and it exits when the server that started it is gone.
+
+The count lives in the manager's memory only. If the manager dies while its server
+runs, a new one would hand out 1, 2, 3... again: instead every call answers 503 with
+the reason until an explicit reset (``manager_record.py`` remembers which manager this
+server started). A restart of the whole server starts at 0, as the label says.
 """
 
-import fcntl
 import hashlib
 import hmac
+import multiprocessing
 import os
+import pickle
 import subprocess
 import sys
 import threading
 import time
-from multiprocessing.managers import BaseManager
+from multiprocessing.managers import BaseManager, RemoteError
 
 from ..errors import StoreUnavailable
 from .base import ATOMIC, PROCESSES, THREADS, CounterStrategy
+from .manager_record import (process_identity, read_record, same_server_life, start_lock,
+                             write_record)
 
 
 class CounterManager(BaseManager):
@@ -29,6 +37,40 @@ class CounterManager(BaseManager):
 CounterManager.register("shared_count")
 
 STARTUP_TIMEOUT = 10.0
+
+# Nobody listens at the address: the manager is not started yet, or it died.
+NOBODY_LISTENS = (ConnectionRefusedError, FileNotFoundError)
+# Whatever talking to a manager process can raise: the socket, the handshake (a manager
+# started with another key), the remote call, the pickled answer.
+MANAGER_ERRORS = (OSError, EOFError, multiprocessing.ProcessError, RemoteError,
+                  pickle.UnpicklingError, AttributeError)
+
+
+class ManagerLost(StoreUnavailable):
+    """This server's manager died: its count is gone, and only a reset may start anew."""
+
+
+def error_text(error):
+    """Return a short text for a manager error (some carry no message of their own)."""
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def manager_lost(pid):
+    """Return the 503 for this server's manager found dead: why, and how to start anew."""
+    return ManagerLost(
+        f"the counter manager (pid {pid}) died, and the count it kept in memory died with "
+        "it: a new manager would hand out 1, 2, 3... again, numbers already handed out. "
+        "POST /shared/manager/reset starts it again from 0, deliberately.")
+
+
+def unreachable(error):
+    """Return the 503 for a manager that could not be reached, saying why."""
+    if isinstance(error, multiprocessing.AuthenticationError):
+        return StoreUnavailable(
+            "the counter manager refused this app's key: a manager started by an app with "
+            "another SECRET_KEY holds this instance folder's address; stop that app or give "
+            f"both the same key ({error_text(error)})")
+    return StoreUnavailable(f"cannot reach the counter manager: {error_text(error)}")
 
 
 def server_pid():
@@ -72,6 +114,9 @@ class Manager(CounterStrategy):
         self.authkey = hmac.new(app.config["SECRET_KEY"].encode(), b"manager",
                                 "sha256").digest()
         self.start_lock_path = os.path.join(app.instance_path, "manager.lock")
+        # which manager this server started (its pid and start time): a later worker
+        # that finds it dead knows its count was lost
+        self.record_path = os.path.join(app.instance_path, "manager.json")
         self.watch_pid = server_pid()  # create_app runs in the long-lived server process
         self._proxy = None
         self._pid = None
@@ -82,25 +127,51 @@ class Manager(CounterStrategy):
         manager.connect()
         return manager.shared_count()
 
-    def _start_or_connect(self):
-        """Connect to the running manager, starting it first if nobody has."""
+    def _start_or_connect(self, restart=False):
+        """Connect to the running manager, starting it first if nobody has.
+
+        A manager that died while its server still runs is not replaced (its numbers
+        would be handed out again), unless ``restart`` (an explicit reset) says so.
+        """
         try:
             return self._connect()
-        except (ConnectionError, FileNotFoundError):
+        except NOBODY_LISTENS:
             pass
-        with open(self.start_lock_path, "a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        with start_lock(self.start_lock_path, STARTUP_TIMEOUT * 2):
             try:
                 return self._connect()
-            except (ConnectionError, FileNotFoundError):
-                self._spawn_manager()
+            except NOBODY_LISTENS:
+                pass
+            record = read_record(self.record_path)
+            if not restart and same_server_life(record, self.watch_pid):
+                manager = record["manager"]
+                if process_identity(manager[0]) == manager:
+                    raise StoreUnavailable(f"the counter manager (pid {manager[0]}) runs but "
+                                           "does not accept connections; try again")
+                raise manager_lost(manager[0])
+            # Held until the new manager accepts connections: no second worker spawns one.
+            process = self._spawn_manager()
+            try:
+                write_record(self.record_path, {"server": process_identity(self.watch_pid),
+                                                "manager": process_identity(process.pid)})
+                return self._wait_for_manager(process)
+            except BaseException:
+                process.kill()  # unrecorded, or not up: it has handed out nothing
+                write_record(self.record_path, record)
+                raise
+
+    def _wait_for_manager(self, process):
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             try:
                 return self._connect()
-            except (ConnectionError, FileNotFoundError):
+            except NOBODY_LISTENS:
+                if process.poll() is not None:
+                    raise StoreUnavailable("the counter manager exited at start-up with "
+                                           f"status {process.returncode}") from None
                 if time.monotonic() > deadline:
-                    raise
+                    raise StoreUnavailable(f"the counter manager did not start within "
+                                           f"{STARTUP_TIMEOUT:g} s") from None
                 time.sleep(0.02)
 
     def _spawn_manager(self):
@@ -110,23 +181,29 @@ class Manager(CounterStrategy):
                    COUNTER_MANAGER_WATCH_PID=str(self.watch_pid))
         package_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        subprocess.Popen([sys.executable, "-m", "session_counter.strategies.manager_process"],
-                         env=env, stdin=subprocess.DEVNULL, close_fds=True)
+        return subprocess.Popen([sys.executable, "-m",
+                                 "session_counter.strategies.manager_process"],
+                                env=env, stdin=subprocess.DEVNULL, close_fds=True)
 
-    def _call(self, method):
+    def _call(self, method, restart=False):
         with self._guard:
             if self._proxy is None or self._pid != os.getpid():
                 try:
-                    self._proxy = self._start_or_connect()
-                except OSError as error:
-                    raise StoreUnavailable(f"cannot reach the counter manager: {error}") from error
+                    self._proxy = self._start_or_connect(restart)
+                except MANAGER_ERRORS as error:
+                    raise unreachable(error) from error
                 self._pid = os.getpid()
             proxy = self._proxy
         try:
             return getattr(proxy, method)()
-        except (OSError, EOFError) as error:
-            self._proxy = None  # reconnect (or restart the manager) next time
-            raise StoreUnavailable(f"the counter manager went away: {error}") from error
+        except MANAGER_ERRORS as error:
+            self._proxy = None  # connect again next time (or find the manager dead)
+            record = read_record(self.record_path)
+            if (same_server_life(record, self.watch_pid)
+                    and process_identity(record["manager"][0]) != record["manager"]):
+                raise manager_lost(record["manager"][0]) from error
+            raise StoreUnavailable(f"the counter manager went away: {error_text(error)}") \
+                from error
 
     def increment(self):
         """Ask the manager for the next number."""
@@ -137,6 +214,9 @@ class Manager(CounterStrategy):
         return self._call("get")
 
     def reset(self):
-        """Ask the manager to store 0."""
-        self._call("reset")
+        """Ask the manager to store 0; a manager that died is replaced, deliberately."""
+        try:
+            self._call("reset", restart=True)
+        except StoreUnavailable:  # a connection to a manager that died: once more, anew
+            self._call("reset", restart=True)
 

@@ -1,0 +1,158 @@
+"""Fault-test machinery for shared-counter strategies: break a store while simultaneous
+increments run, repair it, and check what was handed out.
+
+Any strategy's fault test (existing or new) uses the same three pieces:
+
+- ``IncrementRun``: rounds of N truly simultaneous ``POST /shared/<name>/inc`` (the
+  repo's ``fire_simultaneously``) in a background thread, each round tagged with the
+  phase it ran in ("before", "broken", "repaired", ...); ``phase()`` moves on while
+  rounds keep running, so a fault lands in the middle of a run.
+- ``server_processes`` / ``kill_9``: find a process of a real server (a worker, the
+  manager) by its command line, and SIGKILL it, waiting until it is gone.
+- ``handed_out`` / ``assert_each_number_once``: the numbers of the 200 answers, and the
+  exact-set check: no number twice, none above the stored value, and only as many
+  numbers missing as there were answers lost in flight.
+"""
+
+import collections
+import os
+import signal
+import threading
+import time
+
+import requests
+
+from session_counter.simultaneous import fire_simultaneously
+
+JSON = {"Accept": "application/json"}
+
+
+def wait_until(condition, timeout=20.0, every=0.02):
+    """Poll ``condition`` until it returns something true; return that (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not true after {timeout} s")
+        time.sleep(every)
+    return result
+
+
+def process_state(pid):
+    """Return a process's state letter (R, S, Z...), or None when it does not exist."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def is_gone(pid):
+    """Tell whether ``pid`` has exited (a zombie waiting for its parent counts as gone)."""
+    return process_state(pid) in (None, "Z", "X")
+
+
+def server_processes(server, command_contains):
+    """Return the live pids of ``server``'s process group whose command line contains
+    ``command_contains`` (e.g. the manager program's module name)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or is_gone(int(entry)):
+            continue
+        try:
+            if os.getpgid(int(entry)) != server.process.pid:
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ProcessLookupError):
+            continue
+        if command_contains in command:
+            pids.append(int(entry))
+    return sorted(pids)
+
+
+def kill_9(pid, timeout=10.0):
+    """SIGKILL ``pid`` (a crash: no handler runs) and wait until it is gone."""
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: is_gone(pid), timeout)
+
+
+def post_inc(url, name, session=requests):
+    """POST /shared/<name>/inc once; return (status, value or None, message or None)."""
+    answer = session.post(f"{url}/shared/{name}/inc", headers=JSON, timeout=30)
+    body = answer.json()
+    return answer.status_code, body.get("value"), body.get("message")
+
+
+def handed_out(answers):
+    """Return the numbers of the 200 answers (a list: duplicates stay visible)."""
+    return [a.value for a in answers if a.status == 200]
+
+
+def assert_each_number_once(answers, stored, lost_in_flight=0):
+    """Check the exact set: every 200 number distinct and within 1..stored, and at most
+    ``lost_in_flight`` numbers of 1..stored never handed out (answers that died with the
+    store: their number is used up, never handed out again)."""
+    numbers = handed_out(answers)
+    twice = {n: c for n, c in collections.Counter(numbers).items() if c > 1}
+    assert not twice, f"handed out twice: {sorted(twice)[:20]}"
+    assert set(numbers) <= set(range(1, stored + 1)), (max(numbers, default=0), stored)
+    missing = set(range(1, stored + 1)) - set(numbers)
+    assert len(missing) <= lost_in_flight, (sorted(missing)[:20], lost_in_flight)
+    return numbers
+
+
+class IncrementRun:
+    """Rounds of simultaneous increments of one strategy, running in the background.
+
+    ``with IncrementRun(url, "sqlite", clients=20) as run:`` starts it; ``run.phase(name)``
+    tags every later round with ``name`` (after waiting until at least ``rounds`` rounds
+    ran in the current phase); leaving the block waits for the last round. Rounds are
+    bounded: at most ``max_rounds``, each request times out after ``timeout`` s.
+    """
+
+    def __init__(self, url, name, clients=20, timeout=15.0, max_rounds=400):
+        """Fire ``clients`` simultaneous POSTs per round at ``url``'s strategy ``name``."""
+        self.url, self.path, self.clients = url, f"/shared/{name}/inc", clients
+        self.timeout, self.max_rounds = timeout, max_rounds
+        self.rounds = []  # (phase, [Answer, ...])
+        self._phase, self._stop = "before", threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        """Start firing rounds."""
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        """Stop after the round in flight."""
+        self._stop.set()
+        self._thread.join(self.timeout * 2)
+
+    def _run(self):
+        while not self._stop.is_set() and len(self.rounds) < self.max_rounds:
+            with self._lock:
+                phase = self._phase
+            answers = fire_simultaneously([self.url], self.path, self.clients,
+                                          timeout=self.timeout)
+            with self._lock:
+                self.rounds.append((phase, answers))
+
+    def done_in(self, phase):
+        """Return how many rounds have finished in ``phase``."""
+        with self._lock:
+            return sum(1 for p, _ in self.rounds if p == phase)
+
+    def phase(self, name, after_rounds=2, timeout=30.0):
+        """Wait until ``after_rounds`` rounds finished in the current phase, then switch."""
+        current = self._phase
+        wait_until(lambda: self.done_in(current) >= after_rounds or not self._thread.is_alive(),
+                   timeout)
+        with self._lock:
+            self._phase = name
+
+    def answers(self, *phases):
+        """Return every answer of the rounds run in ``phases`` (all rounds without any)."""
+        with self._lock:
+            return [a for p, answers in self.rounds if not phases or p in phases
+                    for a in answers]
