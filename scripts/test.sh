@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them: bash scripts/test.sh [pytest args]
-#   - Debian packages redis-server, chromium, firefox-esr, webkit2gtk-driver, xvfb and wrk
-#     (real Redis, real browsers in three engines, a virtual display for WebKitGTK, the bench's
-#     load generator), when missing
+#   - Debian packages redis-server, memcached, chromium, firefox-esr, webkit2gtk-driver, xvfb
+#     and wrk (real Redis and memcached, real browsers in three engines, a virtual display
+#     for WebKitGTK, the bench's load generator), when missing
 #     and this user can install them (root, or sudo without a password);
 #   - a virtual environment in .venv with requirements-dev.txt.
 set -euo pipefail
@@ -15,6 +15,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v firefox-esr >/dev/null || missing+=(firefox-esr)
 command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
 command -v Xvfb >/dev/null || missing+=(xvfb)
+command -v memcached >/dev/null || missing+=(memcached)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then apt=(apt-get); elif sudo -n true 2>/dev/null; then apt=(sudo -n apt-get)
   else apt=(); fi

@@ -28,6 +28,8 @@ DEFAULTS = {
     "TRUSTED_ORIGINS": [],
     # When set (redis://host:port/db), sessions and the `redis` strategy use Redis.
     "REDIS_URL": None,
+    # When set (memcached://host:port), the memcached strategies count in that memcached.
+    "MEMCACHED_URL": None,
     # Cookie settings: HttpOnly and SameSite=Lax always; Secure when served over HTTPS.
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_HTTPONLY": True,

@@ -73,6 +73,31 @@ def check_redis(url):
         client.close()
 
 
+def check_memcached(url):
+    """Prove memcached answers at ``url``, the store of the memcached strategies."""
+    from pymemcache.exceptions import MemcacheError
+
+    from .memcached_client import connect
+    from .redis_sessions import redacted
+
+    fix = ("Fix: start memcached (memcached -l 127.0.0.1 -p 11211), correct "
+           "SESSION_COUNTER_MEMCACHED_URL (memcached://host:port), or unset it to run "
+           "without the memcached strategies.")
+    try:
+        client = connect(url)
+    except ValueError as error:
+        raise StartupError(f"SESSION_COUNTER_MEMCACHED_URL={redacted(url)} is not a memcached "
+                           f"URL ({error}). {fix}") from error
+    try:
+        client.version()
+    except (MemcacheError, OSError) as error:
+        reason = str(error) or type(error).__name__
+        raise StartupError(f"Cannot reach memcached at {redacted(url)} ({reason}). "
+                           f"{fix}") from error
+    finally:
+        client.close()
+
+
 def in_gunicorn_worker():
     """Tell whether this process is a gunicorn worker (run.py checks before gunicorn starts)."""
     return "gunicorn.arbiter" in sys.modules
@@ -90,6 +115,8 @@ def run_checks(app):
               (check_writable_database, app.config["DATABASE"])]
     if app.config.get("REDIS_URL"):
         checks.append((check_redis, app.config["REDIS_URL"]))
+    if app.config.get("MEMCACHED_URL"):
+        checks.append((check_memcached, app.config["MEMCACHED_URL"]))
     for check, *args in checks:
         try:
             check(*args)

@@ -29,20 +29,25 @@ def runner(app):
 
 
 @pytest.fixture(autouse=True)
-def redis_marker_is_true(request):
-    """Fail a test whose `redis` marker says otherwise than what it used.
+def service_markers_are_true(request):
+    """Fail a test whose `redis` or `memcached` marker says otherwise than what it used.
 
-    ``-m "not redis"`` must leave out every test that needs a redis-server, and only those.
+    ``-m "not redis"`` must leave out every test that needs a redis-server, and only
+    those; the same for memcached.
     """
+    from .memcached_server import MemcachedServer
     from .redis_server import RedisServer
 
-    uses_before = RedisServer.uses
+    kinds = {"redis": (RedisServer, "redis_server", "a redis-server"),
+             "memcached": (MemcachedServer, "memcached_server", "a memcached")}
+    uses_before = {marker: server.uses for marker, (server, _, _) in kinds.items()}
     yield
-    used = RedisServer.uses > uses_before or "redis_server" in request.node.fixturenames
-    marked = request.node.get_closest_marker("redis") is not None
-    if used != marked:
-        pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} a "
-                    f"redis-server but {'lacks' if used else 'carries'} the redis marker")
+    for marker, (server, fixture, what) in kinds.items():
+        used = server.uses > uses_before[marker] or fixture in request.node.fixturenames
+        marked = request.node.get_closest_marker(marker) is not None
+        if used != marked:
+            pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} "
+                        f"{what} but {'lacks' if used else 'carries'} the {marker} marker")
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +64,19 @@ def redis_url(redis_server):
     """The URL of the test session's Redis, emptied for this test."""
     redis_server.flush()
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def memcached_server(tmp_path_factory):
+    """One real memcached for the whole test session."""
+    from .memcached_server import running_memcached
+
+    with running_memcached(tmp_path_factory.mktemp("memcached")) as server:
+        yield server
+
+
+@pytest.fixture
+def memcached_url(memcached_server):
+    """The URL of the test session's memcached, emptied for this test."""
+    memcached_server.flush()
+    return memcached_server.url

@@ -5,42 +5,32 @@ Without redis-server the Redis tests skip, unless SESSION_COUNTER_REQUIRE_SERVIC
 """
 
 import contextlib
-import os
 import shutil
-import signal
-import subprocess
-import time
 
-import pytest
 import redis
 
 from session_counter.harness import free_port
+
+from .services import ServerProcess, require_service
 
 REDIS_SERVER = shutil.which("redis-server")
 
 
 def require_redis_server():
     """Skip the calling test without redis-server, or fail it when services are required."""
-    if REDIS_SERVER:
-        return
-    message = "redis-server is not installed (Debian: apt-get install redis-server)"
-    if os.environ.get("SESSION_COUNTER_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + "; SESSION_COUNTER_REQUIRE_SERVICES=1 requires it")
-    pytest.skip(message)
+    require_service(REDIS_SERVER, "redis-server is not installed "
+                                  "(Debian: apt-get install redis-server)")
 
 
-class RedisServer:
+class RedisServer(ServerProcess):
     """One redis-server process; it keeps its port across stop() and start()."""
 
-    uses = 0  # of any RedisServer: starts, clients, flushes (conftest checks the marker)
+    name = "redis"
 
     def __init__(self, folder, persistent=False):
         """Keep data (with ``persistent``: an fsync'ed append-only file) in ``folder``."""
-        self.folder = folder
-        os.makedirs(folder, exist_ok=True)
+        super().__init__(folder, free_port())
         self.persistent = persistent
-        self.port = free_port()
-        self.process = None
 
     @property
     def url(self):
@@ -52,60 +42,27 @@ class RedisServer:
         persistence = (["--appendonly", "yes", "--appendfsync", "always"] if self.persistent
                        else ["--appendonly", "no"])
         return [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", *persistence, "--dir", self.folder,
-                "--logfile", os.path.join(self.folder, "redis.log")]
+                "--save", "", *persistence, "--dir", self.folder, "--logfile", self.log_path]
 
-    def start(self, timeout=10.0):
-        """Start redis-server and return once it answers PING."""
-        RedisServer.uses += 1
-        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    def ping(self):
+        """Return once Redis answers PING (ConnectionError, an OSError, until then)."""
         client = redis.Redis(port=self.port, socket_connect_timeout=1)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}: "
-                                   f"{self.log()[-2000:]}")
-            try:
-                client.ping()
-                return self
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise
-                time.sleep(0.02)
-            finally:
-                client.close()
-
-    def stop(self, sig=signal.SIGTERM):
-        """Stop redis-server (SIGKILL: a crash, without a chance to write anything)."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(sig)
         try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+            client.ping()
+        except redis.exceptions.ConnectionError as error:
+            raise OSError(str(error)) from error
+        finally:
+            client.close()
 
     def client(self):
         """Return a client of this server (for the test's own checks)."""
-        RedisServer.uses += 1
+        self.count_use()
         return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=5)
 
     def flush(self):
         """Empty the database, so each test starts from nothing."""
         with self.client() as client:
             client.flushall()
-
-    def log(self):
-        """Return what redis-server wrote to its log."""
-        with contextlib.suppress(FileNotFoundError), \
-                open(os.path.join(self.folder, "redis.log"), errors="replace") as f:
-            return f.read()
-        return ""
 
 
 @contextlib.contextmanager

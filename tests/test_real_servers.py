@@ -16,8 +16,9 @@ from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
+# Kept on this machine: the Redis and memcached ones need their server (tests/test_kv_*).
 PROCESS_SAFE = [cls.name for cls in STRATEGY_CLASSES
-                if PROCESSES in cls.safe_against and cls.name != "redis"]
+                if PROCESSES in cls.safe_against and cls.state_lives_in != "global"]
 CLIENTS = 100
 
 
@@ -96,6 +97,20 @@ def test_run_py_refuses_an_unwritable_instance_folder(tmp_path):
     assert done.returncode != 0
     assert "cannot start" in done.stderr and str(blocker / "instance") in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("setting, store", [("REDIS_URL", "Redis"),
+                                            ("MEMCACHED_URL", "memcached")])
+def test_run_py_refuses_to_start_without_its_store(tmp_path, setting, store):
+    """A configured store that does not answer stops run.py with the URL and the fix."""
+    url = f"{store.lower()}://127.0.0.1:{free_port()}"
+    env = dict(os.environ, SESSION_COUNTER_INSTANCE_PATH=str(tmp_path),
+               **{f"SESSION_COUNTER_{setting}": url})
+    done = subprocess.run([sys.executable, "run.py", "--port", str(free_port())], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"session-counter cannot start: Cannot reach {store} at {url}" in done.stderr
+    assert f"Fix: start {store}" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_flask_cli_refuses_an_unwritable_instance_folder(tmp_path):

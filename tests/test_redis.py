@@ -5,14 +5,12 @@ The tests marked `redis` need a redis-server; the others check what happens with
 
 import collections
 import os
-import subprocess
-import sys
 
 import pytest
 import requests
 
 from session_counter import create_app
-from session_counter.harness import PROJECT_ROOT, free_port, running_instances
+from session_counter.harness import free_port, running_instances
 from session_counter.redis_sessions import RedisSessionLocks, connect, redacted
 from session_counter.session_lock import SessionLockTimeout
 from session_counter.simultaneous import fire_simultaneously
@@ -123,18 +121,6 @@ def test_unreachable_redis_at_start_up_names_url_and_fix(tmp_path):
 def test_a_value_that_is_not_a_redis_url_is_refused(tmp_path, url):
     with pytest.raises(StartupError, match="is not a Redis URL"):
         create_app({"REDIS_URL": url}, instance_path=str(tmp_path))
-
-
-@pytest.mark.server
-def test_run_py_refuses_to_start_without_redis(tmp_path):
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    env = dict(os.environ, SESSION_COUNTER_INSTANCE_PATH=str(tmp_path),
-               SESSION_COUNTER_REDIS_URL=url)
-    done = subprocess.run([sys.executable, "run.py", "--port", str(free_port())], env=env,
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1
-    assert f"session-counter cannot start: Cannot reach Redis at {url}" in done.stderr
-    assert "Traceback" not in done.stderr
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,20 @@ from .cache import Cache
 from .cache_inc import CacheInc
 from .file_lock import FileLock
 from .manager import Manager
+from .memcached_cas import MemcachedCAS
+from .memcached_get_set import MemcachedGetSet
+from .memcached_incr import MemcachedIncr
 from .naive_global import NaiveGlobal
 from .redis_counter import RedisCounter
+from .redis_get_set import RedisGetSet
+from .redis_watch import RedisWatch
 from .sqlite import SQLite
 from .thread_lock import ThreadLock
 
 # In the order the page shows them: from the question's code to the safest.
-STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, CacheInc, Manager, SQLite, FileLock, RedisCounter)
+STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, CacheInc, Manager, SQLite, FileLock,
+                    RedisGetSet, RedisCounter, RedisWatch,
+                    MemcachedGetSet, MemcachedIncr, MemcachedCAS)
 
 __all__ = ["CounterStrategy", "STRATEGY_CLASSES", "SCOPES", "THREADS", "PROCESSES",
            "MACHINES", "STORES", "TECHNIQUES", "READ_THEN_WRITE", "LOCK", "ATOMIC",

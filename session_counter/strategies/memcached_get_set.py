@@ -1,0 +1,22 @@
+"""get, then set, in memcached: a store every machine shares, used the unsafe way."""
+
+from .base import READ_THEN_WRITE
+from .memcached_store import MemcachedStrategy
+
+
+class MemcachedGetSet(MemcachedStrategy):
+    """Two clients can both get 5 and both set 6: the store is shared, the step is not."""
+
+    name = "memcached_get_set"
+    description = ("get then set(value + 1) in memcached: shared by every machine, but the "
+                   "read and the write are two commands, and another client fits between.")
+    safe_against = frozenset()
+    technique = READ_THEN_WRITE
+
+    def increment(self):
+        """Read, add one, write back: the race is between the get and the set."""
+        value = self.parse(self._run("reading the shared counter", self.client.get,
+                                     self.key)) + 1
+        self.widen_race_window()
+        self._run("storing the next number", self.client.set, self.key, str(value).encode())
+        return value

@@ -1,0 +1,37 @@
+"""WATCH/MULTI/EXEC in Redis: optimistic, the write is dropped if the key changed, then retried."""
+
+from redis.exceptions import WatchError
+
+from .base import COMPARE_AND_SWAP, MACHINES, PROCESSES, THREADS
+from .redis_store import RedisStrategy
+
+
+class RedisWatch(RedisStrategy):
+    """EXEC runs the queued SET only if no one wrote the WATCHed key since WATCH."""
+
+    name = "redis_watch"
+    description = ("WATCH the key, GET it, then MULTI / SET value + 1 / EXEC: Redis drops the "
+                   "transaction if anyone wrote the key in between, and the client tries again.")
+    safe_against = frozenset({THREADS, PROCESSES, MACHINES})
+    technique = COMPARE_AND_SWAP
+
+    def increment(self):
+        """Read and try to write value + 1 until no one else wrote in between."""
+        return self.retry_until_swapped(self._attempt)
+
+    def _attempt(self):
+        """One WATCH, GET, MULTI/SET/EXEC: the new number, or None when EXEC was dropped."""
+        return self._run("handing out the next number", self._watch_and_set)
+
+    def _watch_and_set(self):
+        with self.client.pipeline() as pipe:
+            try:
+                pipe.watch(self.key)
+                value = self.parse(pipe.get(self.key)) + 1
+                self.widen_race_window()
+                pipe.multi()
+                pipe.set(self.key, value)
+                pipe.execute()
+            except WatchError:
+                return None
+        return value
