@@ -11,7 +11,8 @@ from .simultaneous import loopback_target
 from .strategies import STRATEGY_CLASSES
 
 # Options that configure servers the lab starts; they mean nothing with --url.
-SERVER_OPTIONS = ("server", "workers", "threads", "window", "instances", "redis_url")
+SERVER_OPTIONS = ("server", "workers", "threads", "window", "instances", "redis_url",
+                  "memcached_url")
 COLUMNS = ("strategy", "sent", "answers", "distinct", "duplicates", "gaps", "final",
            "lost", "pids", "wall s", "verdict")
 PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
@@ -40,6 +41,8 @@ PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
 @click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
               help="Start K instances (as K machines would) and spread clients over them.")
 @click.option("--redis-url", help="Give the servers this Redis (sessions and the redis strategy).")
+@click.option("--memcached-url",
+              help="Give the servers this memcached (memcached://host:port: its strategies).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON, no table.")
 @click.pass_context
 def race_command(ctx, as_json, **options):

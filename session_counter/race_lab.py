@@ -47,6 +47,7 @@ class LabSettings:
     same_session: bool = False
     instances: int = 1
     redis_url: str | None = None
+    memcached_url: str | None = None
 
     def __post_init__(self):
         """Fill the model defaults: 4 workers where a model has several, 4 threads if threaded."""
@@ -60,6 +61,12 @@ class LabSettings:
         several = self.url or (self.server in LONG_LIVED_WORKERS and self.workers > 1)
         return BURST if several else 1
 
+    def server_config(self, **config):
+        """Return the app config of the servers the lab starts: the window and the stores."""
+        config.setdefault("RACE_WINDOW", self.window or 0.0)
+        stores = {"REDIS_URL": self.redis_url, "MEMCACHED_URL": self.memcached_url}
+        return {**config, **{key: url for key, url in stores.items() if url}}
+
     def describe(self):
         """Return the settings as reported (JSON-ready)."""
         if self.url:
@@ -67,7 +74,8 @@ class LabSettings:
                     "window": None}
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "instances": self.instances, "window": self.window or 0.0,
-                "redis": bool(self.redis_url), "clients": self.clients,
+                "redis": bool(self.redis_url), "memcached": bool(self.memcached_url),
+                "clients": self.clients,
                 "rounds": self.rounds}
 
 
@@ -230,10 +238,7 @@ def fire_round(urls, name, scope, clients, fresh, reach):
 
 def run_shared(settings, report, on_step):
     """Race every chosen shared strategy for settings.rounds rounds."""
-    config = {"RACE_WINDOW": settings.window or 0.0}
-    if settings.redis_url:
-        config["REDIS_URL"] = settings.redis_url
-    servers = Servers(settings, config)
+    servers = Servers(settings, settings.server_config())
     try:
         urls = servers.urls()
         offered = list_strategies(urls[0])
@@ -298,14 +303,10 @@ def run_same_session(settings, report, on_step):
                          {"session lock on": True, "session lock off": False})
     steps, done = settings.rounds * len(settings_by_label), 0
     for label, lock in settings_by_label.items():
-        config = {"RACE_WINDOW": settings.window or 0.0}
-        if lock is not None:
-            config["SESSION_LOCK"] = lock
-        if settings.redis_url:
-            config["REDIS_URL"] = settings.redis_url
         run = StrategyRun(label, "session")
         report.runs.append(run)
-        servers = Servers(settings, config)
+        servers = Servers(settings, settings.server_config(
+            **({} if lock is None else {"SESSION_LOCK": lock})))
         try:
             urls = servers.urls()
             for round_no in range(1, settings.rounds + 1):

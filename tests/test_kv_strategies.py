@@ -1,6 +1,7 @@
 """The Redis and memcached strategies, each technique, on real servers: exact outcomes."""
 
 import contextlib
+import json
 
 import pytest
 
@@ -138,3 +139,45 @@ def test_inc_answers_its_retries(client, name):
     client.post(f"/shared/{name}/reset")
     body = client.post(f"/shared/{name}/inc", headers=JSON).json
     assert (body["value"], body["retries"]) == (1, 0)
+
+
+def race(runner, *args):
+    """Run `flask race --json ARGS` on the KV strategies; return the results by strategy."""
+    result = runner.invoke(args=["race", "--json", "--clients", "100", "--window", "0.001",
+                                 *[arg for name in KV for arg in ("--strategy", name)], *args])
+    assert result.exit_code == 0, result.output
+    return {item["strategy"]: item["summary"] for item in json.loads(result.output)["results"]}
+
+
+def check_matrix(by_name):
+    """Read-then-write loses updates or duplicates; atomic and compare-and-swap: exactly 1..100."""
+    assert set(by_name) == set(KV)
+    for name, summary in by_name.items():
+        if name in UNSAFE:
+            assert summary["duplicates"] > 0 or summary["lost_updates"] > 0, (name, summary)
+        else:
+            assert summary["exact_rounds"] == 1 and summary["lost_updates"] == 0, (name, summary)
+            assert summary["distinct"] == summary["answers"] == 100, (name, summary)
+
+
+@pytest.mark.redis
+@pytest.mark.memcached
+@pytest.mark.server
+@pytest.mark.slow
+def test_race_lab_on_gunicorn_4_processes(runner, redis_url, memcached_url):
+    """`--server gunicorn --workers 4 --window 0.001`: the column decides, not the store."""
+    check_matrix(race(runner, "--server", "gunicorn", "--workers", "4",
+                      "--redis-url", redis_url, "--memcached-url", memcached_url))
+
+
+@pytest.mark.redis
+@pytest.mark.memcached
+@pytest.mark.server
+@pytest.mark.slow
+def test_race_lab_on_two_instances(runner, redis_url, memcached_url):
+    """Two instances (as two machines), 2 processes each, one Redis and one memcached."""
+    by_name = race(runner, "--server", "gunicorn", "--workers", "2", "--instances", "2",
+                   "--redis-url", redis_url, "--memcached-url", memcached_url)
+    check_matrix(by_name)
+    for name in KV:  # the lab spreads the clients over both instances' processes
+        assert len(by_name[name]["pids"]) >= 2
