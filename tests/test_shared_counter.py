@@ -1,5 +1,7 @@
 """Shared counters: one behaviour, checked against every strategy."""
 
+import threading
+
 import pytest
 
 from session_counter.strategies import (COMPARE_AND_SWAP, SCOPES, STORES, STRATEGY_CLASSES,
@@ -18,9 +20,10 @@ def test_inc_read_reset_round_trip(client, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_json_answer_names_strategy_and_server(client, name):
+def test_json_answer_names_strategy_and_server(app, client, name):
     body = client.post(f"/shared/{name}/inc", headers=JSON).json
-    assert set(body) == {"strategy", "value", "pid", "thread"}
+    retries = {"retries"} if get_strategies(app)[name].counts_retries() else set()
+    assert set(body) == {"strategy", "value", "pid", "thread"} | retries
     assert body["strategy"] == name
 
 
@@ -149,3 +152,39 @@ def test_cache_strategies_use_flask_caching_in_the_instance_folder(app):
     assert strategies["cache"].cache is strategies["cache_inc"].cache  # one cache, two keys
     strategies["cache"].increment()
     assert (strategies["cache_inc"].increment(), strategies["cache"].current()) == (1, 1)
+
+
+def test_sqlite_strategies_keep_separate_rows(app):
+    strategies = get_strategies(app)
+    for name, times in (("sqlite", 1), ("sqlite_read_write", 2), ("sqlite_cas", 3)):
+        for _ in range(times):
+            strategies[name].increment()
+    assert [strategies[n].current() for n in ("sqlite", "sqlite_read_write", "sqlite_cas")] == [
+        1, 2, 3]
+
+
+def test_sqlite_cas_retries_are_the_swaps_it_lost(app, monkeypatch):
+    """8 threads, a 1 ms window between read and swap: exactly 1..80, and retries counted."""
+    strategy = get_strategies(app)["sqlite_cas"]
+    monkeypatch.setattr(strategy, "race_window", 0.001)
+    retries, lock = [], threading.Lock()
+    original = strategy.increment
+
+    def increment():
+        value = original()
+        with lock:
+            retries.append(strategy.last_retries())
+        return value
+
+    monkeypatch.setattr(strategy, "increment", increment)
+    handed_out = hand_out_from_threads(strategy, threads=8, each=10)
+    assert sorted(handed_out) == list(range(1, 81)) and strategy.current() == 80
+    assert sum(retries) == strategy.retries > 0  # threads reading within one window: all but one lose
+
+
+def test_sqlite_read_then_write_loses_updates_between_threads(app, monkeypatch):
+    """The same 8 threads and window without the compare: numbers handed out twice."""
+    strategy = get_strategies(app)["sqlite_read_write"]
+    monkeypatch.setattr(strategy, "race_window", 0.001)
+    handed_out = hand_out_from_threads(strategy, threads=8, each=10)
+    assert len(set(handed_out)) < 80 and strategy.current() < 80

@@ -17,10 +17,17 @@ from .redis_counter import RedisCounter
 from .redis_get_set import RedisGetSet
 from .redis_watch import RedisWatch
 from .sqlite import SQLite
+from .sqlite_cas import SQLiteCAS
+from .sqlite_read_write import SQLiteReadWrite
 from .thread_lock import ThreadLock
 
-# In the order the page shows them: from the question's code to the safest.
-STRATEGY_CLASSES = (NaiveGlobal, ThreadLock, Cache, CacheInc, Manager, SQLite, FileLock,
+# In the order of the matrix: store by store (rows), each from read-then-write to
+# compare-and-swap (columns). One line per store.
+STRATEGY_CLASSES = (NaiveGlobal, ThreadLock,
+                    Cache, CacheInc,
+                    FileLock,
+                    Manager,
+                    SQLiteReadWrite, SQLite, SQLiteCAS,
                     RedisGetSet, RedisCounter, RedisWatch,
                     MemcachedGetSet, MemcachedIncr, MemcachedCAS)
 

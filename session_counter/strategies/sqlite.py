@@ -1,4 +1,8 @@
-"""One atomic UPDATE ... RETURNING in SQLite: the embedded default, safe across processes."""
+"""One atomic UPDATE ... RETURNING in SQLite: the embedded default, safe across processes.
+
+Also what every SQLite strategy shares (``SQLiteStrategy``): one database in the instance
+folder, one row per strategy, a connection per thread, errors answered with 503.
+"""
 
 import os
 import sqlite3
@@ -8,21 +12,19 @@ import time
 from ..errors import StoreUnavailable
 from .base import ATOMIC, PROCESSES, THREADS, CounterStrategy
 
+# One row per SQLite strategy ('shared' is the `sqlite` strategy's, named before the others).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO counters (name, value) VALUES ('shared', 0);
+INSERT OR IGNORE INTO counters (name, value)
+    VALUES ('shared', 0), ('sqlite_read_write', 0), ('sqlite_cas', 0);
 """
 
 
-class SQLite(CounterStrategy):
-    """The database serialises writers, so increment-and-read is one indivisible step."""
+class SQLiteStrategy(CounterStrategy):
+    """A counter in a row of the SQLite database: its connections, reads and reset."""
 
-    name = "sqlite"
-    description = ("UPDATE counters SET value = value + 1 RETURNING value: one statement "
-                   "the database runs atomically, in a file every process opens (WAL).")
-    safe_against = frozenset({THREADS, PROCESSES})
     store = "sqlite"
-    technique = ATOMIC
+    row: str  # this strategy's row of the counters table
 
     def __init__(self, app):
         """Remember the database path; connections are opened per thread."""
@@ -42,11 +44,12 @@ class SQLite(CounterStrategy):
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
-    def _run(self, sql):
+    def run(self, work):
+        """Return ``work(connection)``, run in one transaction; 503 if the database fails."""
         try:
             conn = self.connection()
             with conn:  # commits, or rolls back on error
-                rows = conn.execute(sql).fetchall()  # step to the end before commit
+                return work(conn)
         except sqlite3.Error as error:
             # Open anew next time: a connection made while the file was not writable
             # stays read-only for good.
@@ -54,20 +57,37 @@ class SQLite(CounterStrategy):
             if broken is not None:
                 broken.close()
             raise StoreUnavailable(f"the SQLite counter at {self.path} failed: {error}") from error
-        return rows[0][0] if rows else 0
 
-    def increment(self):
-        """Add one and return the new value, in one statement."""
-        return self._run("UPDATE counters SET value = value + 1 WHERE name = 'shared' "
-                         "RETURNING value")
+    def read(self, conn):
+        """Return the row's value (0 if the row is missing)."""
+        row = conn.execute("SELECT value FROM counters WHERE name = ?", (self.row,)).fetchone()
+        return row[0] if row else 0
 
     def current(self):
         """Return the stored value."""
-        return self._run("SELECT value FROM counters WHERE name = 'shared'")
+        return self.run(self.read)
 
     def reset(self):
         """Store 0."""
-        self._run("UPDATE counters SET value = 0 WHERE name = 'shared' RETURNING value")
+        self.run(lambda conn: conn.execute("UPDATE counters SET value = 0 WHERE name = ?",
+                                           (self.row,)))
+
+
+class SQLite(SQLiteStrategy):
+    """The database serialises writers, so increment-and-read is one indivisible step."""
+
+    name = "sqlite"
+    row = "shared"
+    description = ("UPDATE counters SET value = value + 1 RETURNING value: one statement "
+                   "the database runs atomically, in a file every process opens (WAL).")
+    safe_against = frozenset({THREADS, PROCESSES})
+    technique = ATOMIC
+
+    def increment(self):
+        """Add one and return the new value, in one statement."""
+        return self.run(lambda conn: conn.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
+            (self.row,)).fetchall()[0][0])  # step to the end before the commit
 
 
 def open_database(path):

@@ -1,0 +1,28 @@
+"""Compare-and-swap in SQLite: UPDATE ... WHERE value = :old, and read again if it lost."""
+
+from .base import COMPARE_AND_SWAP, PROCESSES, THREADS
+from .sqlite import SQLiteStrategy
+
+
+class SQLiteCAS(SQLiteStrategy):
+    """The write only lands if nobody wrote since the read; a loser reads again and retries."""
+
+    name = "sqlite_cas"
+    row = "sqlite_cas"
+    description = ("SELECT value, then UPDATE counters SET value = :old + 1 WHERE value = :old; "
+                   "no row changed means someone else won: read again and retry.")
+    safe_against = frozenset({THREADS, PROCESSES})
+    technique = COMPARE_AND_SWAP
+
+    def increment(self):
+        """Retry the swap until it lands; the base class counts the retries."""
+        return self.retry_until_swapped(self._swap_once)
+
+    def _swap_once(self):
+        """Read, then write old + 1 only if the value is still old; None if it was not."""
+        old = self.run(self.read)
+        self.widen_race_window()
+        swapped = self.run(lambda conn: conn.execute(
+            "UPDATE counters SET value = :new WHERE name = :name AND value = :old",
+            {"new": old + 1, "name": self.row, "old": old}).rowcount)
+        return old + 1 if swapped == 1 else None

@@ -1,0 +1,27 @@
+"""SELECT, then UPDATE SET value = ?: a database, and still a lost update."""
+
+from .base import READ_THEN_WRITE
+from .sqlite import SQLiteStrategy
+
+
+class SQLiteReadWrite(SQLiteStrategy):
+    """Two statements: two callers can both read 5 and both write 6."""
+
+    name = "sqlite_read_write"
+    row = "sqlite_read_write"
+    description = ("SELECT value, then UPDATE counters SET value = ? with the value plus one: "
+                   "the database is shared, but nothing stops a write in between.")
+    safe_against = frozenset()
+    technique = READ_THEN_WRITE
+
+    def increment(self):
+        """Read in one statement, write in the next, as code treating the row like a variable.
+
+        Each statement is its own transaction (Python's sqlite3 opens none for a SELECT),
+        so another writer can land between them.
+        """
+        value = self.run(self.read) + 1
+        self.widen_race_window()
+        self.run(lambda conn: conn.execute("UPDATE counters SET value = ? WHERE name = ?",
+                                           (value, self.row)))
+        return value
