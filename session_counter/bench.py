@@ -30,8 +30,8 @@ TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2}
 def fill_sessions(app, count):
     """Write ``count`` session files (and their lock files) as the app's own store would.
 
-    The bytes are cachelib's format (expiry header + pickle) at cachelib's file names;
-    written straight to disk, since no server runs yet, instead of through HTTP.
+    The bytes and file names are the store's own (``SessionFileStore.encode`` and
+    ``path_for``); written straight to disk, since no server runs yet, not through HTTP.
     Returns the cookies ("name=sid") that point at them.
     """
     interface = app.session_interface
@@ -41,7 +41,7 @@ def fill_sessions(app, count):
         sid = secrets.token_urlsafe(32)
         key = interface._get_store_id(sid)
         data = cache.encode({"_permanent": True, "counter": n}, app.permanent_session_lifetime)
-        fd = os.open(cache._get_filename(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(cache.path_for(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, data)
         os.close(fd)
         if interface.locks is not None:  # a server that served them has their lock files

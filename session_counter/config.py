@@ -20,7 +20,7 @@ DEFAULTS = {
     # Lock one client's session from load to save, so simultaneous requests of one
     # client do not overwrite each other's counter (PHP's session handler does the same).
     "SESSION_LOCK": True,
-    # Longest wait for a client's session lock before answering 503.
+    # Longest wait for a client's session lock, or for its session file, before a 503.
     "SESSION_LOCK_TIMEOUT": 10.0,
     # Pause between read and write in the unsafe strategies, to widen the race window.
     "RACE_WINDOW": 0.0,

@@ -20,7 +20,7 @@ from redis.retry import Retry
 
 from .errors import StoreUnavailable
 from .session_lock import SessionLockTimeout
-from .session_store import decode_session
+from .session_codec import MsgpackOnlySerializer, decode_session
 from .sessions import LockingSessionMixin
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,11 @@ class _RedisLockHandle:
 class RedisSessionStore(LockingSessionMixin, RedisSessionInterface):
     """Flask-Session's Redis interface: Redis failures are 503, damaged data a fresh session."""
 
+    def __init__(self, *args, **kwargs):
+        """Set up Flask-Session's interface, then swap in a serializer that never unpickles."""
+        super().__init__(*args, **kwargs)
+        self.serializer = MsgpackOnlySerializer()
+
     def _call(self, doing, method, *args, **kwargs):
         return call_redis(self.url, doing, method, *args, **kwargs)
 
@@ -144,7 +149,7 @@ class RedisSessionStore(LockingSessionMixin, RedisSessionInterface):
         raw = self._call("loading this session", self.client.get, store_id)
         if not raw:
             return None
-        return decode_session(self.serializer.decode, raw, f"session {store_id} in Redis")
+        return decode_session(raw, f"session {store_id} in Redis")
 
     def _upsert_session(self, session_lifetime, session, store_id):
         """Save a session with its lifetime as the Redis expiry."""

@@ -41,16 +41,14 @@ class FileSessionLocks:
     def acquire(self, key):
         """Lock the session stored under ``key``; return a handle with release()."""
         path = self.path_for(key)
-        deadline = time.monotonic() + self.timeout
-        pause = 0.0005
-        while True:
+        for _ in pauses(self.timeout):
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as error:
                 raise StoreUnavailable(f"cannot create the session lock {path}: "
                                        f"{error.strerror}") from error
             try:
-                got_it = _try_flock(fd)
+                got_it = try_flock(fd)
                 # prune may have unlinked the file after we opened it: then our lock
                 # guards a dead inode, so start again on the current file.
                 if got_it and _same_file(fd, path):
@@ -59,12 +57,9 @@ class FileSessionLocks:
                 os.close(fd)
                 raise
             os.close(fd)
-            if time.monotonic() >= deadline:
-                raise SessionLockTimeout(
-                    f"this session has been busy for {self.timeout:g} s "
-                    "(other requests of the same client hold it); try again")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.02)
+        raise SessionLockTimeout(
+            f"this session has been busy for {self.timeout:g} s "
+            "(other requests of the same client hold it); try again")
 
     def remove_if_idle(self, hashed_key, then=None):
         """If nobody holds the lock named ``hashed_key``: run ``then()``, delete the lock.
@@ -75,7 +70,7 @@ class FileSessionLocks:
         path = os.path.join(self.folder, hashed_key)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if not _try_flock(fd):
+            if not try_flock(fd):
                 return False
             if then is not None:
                 then()
@@ -85,10 +80,38 @@ class FileSessionLocks:
             os.close(fd)
 
 
-def _try_flock(fd):
-    """Take an exclusive flock without waiting; tell whether we got it."""
+def pauses(timeout):
+    """Yield at once, then again after growing pauses, until ``timeout`` seconds are over.
+
+    Every wait for a lock is a loop of non-blocking tries over this: a holder that
+    stopped (SIGSTOP, a hung disk) costs the waiter ``timeout`` and then a 503, never
+    a hung worker.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.0005
+    while True:
+        yield
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.02)
+
+
+def flock_within(fd, operation, timeout, path):
+    """Take ``operation`` (LOCK_SH or LOCK_EX) on ``fd`` within ``timeout`` s, or raise 503."""
+    for _ in pauses(timeout):
+        if try_flock(fd, operation):
+            return
+    raise StoreUnavailable(f"the session file {path} stayed locked for {timeout:g} s "
+                           "(a request writing it has stalled); nothing was changed, "
+                           "try again")
+
+
+def try_flock(fd, operation=fcntl.LOCK_EX):
+    """Take a flock without waiting; tell whether we got it."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
         return True
     except BlockingIOError:
         return False

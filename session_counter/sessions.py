@@ -1,10 +1,10 @@
-"""Per-client sessions: Flask-Session on cachelib's FileSystemCache, locked and checked.
+"""Per-client sessions: Flask-Session's cachelib interface over our own file store.
 
 This is what ``Session(app)`` builds with ``SESSION_TYPE="cachelib"``, plus what
-Flask-Session leaves out: a write that fails (cachelib's ``set()`` returns False and
-Flask-Session ignores it) answers 503 instead of pretending to have saved; a cookie
-that is not a session id starts a fresh session; and, with ``SESSION_LOCK``, one
-client's session is locked from load to save.
+Flask-Session leaves out: the files are msgpack, never pickle (``session_store``); a
+write that fails answers 503 instead of pretending to have saved; a cookie that is not
+a session id starts a fresh session; and, with ``SESSION_LOCK``, one client's session
+is locked from load to save.
 """
 
 import logging
@@ -18,7 +18,8 @@ from flask_session.cachelib import CacheLibSessionInterface
 
 from .errors import StoreUnavailable, handle_store_unavailable
 from .session_lock import FileSessionLocks, SessionLockTimeout
-from .session_store import SessionFileCache, prune_folder
+from .session_store import SessionFileStore
+from .session_sweep import prune_folder
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def replace_response(response, replacement):
 
 
 class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
-    """Flask-Session's cachelib interface over SessionFileCache, checking every write."""
+    """Flask-Session's cachelib interface over SessionFileStore, checking every write."""
 
     def may_exist(self, store_id):
         """Lock only sessions that have a file: a made-up cookie leaves no lock file behind.
@@ -103,16 +104,11 @@ class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
         A client's cookie arrives only after its session file was written, so a
         missing file means a new session, which needs no lock.
         """
-        return os.path.exists(self.cache._get_filename(store_id))
+        return os.path.exists(self.cache.path_for(store_id))
 
     def _upsert_session(self, session_lifetime, session, store_id):
-        """Write the session file; raise StoreUnavailable if cachelib could not."""
-        timeout = int(session_lifetime.total_seconds())
-        if not self.cache.set(store_id, dict(session), timeout=timeout):
-            raise StoreUnavailable(
-                f"could not save the session in {self.cache._path}: check that the "
-                "folder exists, is writable by the server and the disk is not full. "
-                "Nothing was changed.")
+        """Write the session file; the store raises StoreUnavailable if it could not."""
+        self.cache.set(store_id, dict(session), timeout=session_lifetime)
 
 
 def raise_session_error():
@@ -131,8 +127,9 @@ def release_session_lock(_exc=None):
 
 def make_file_interface(app):
     """Build the filesystem session interface from app.config."""
-    cache = SessionFileCache(app.config["SESSION_DIR"],
-                             default_timeout=app.config["PERMANENT_SESSION_LIFETIME"])
+    cache = SessionFileStore(app.config["SESSION_DIR"],
+                             default_timeout=app.config["PERMANENT_SESSION_LIFETIME"],
+                             wait_timeout=app.config["SESSION_LOCK_TIMEOUT"])
     interface = FileSessionInterface(app, client=cache)
     if app.config["SESSION_LOCK"]:
         interface.locks = FileSessionLocks(lock_folder(app), app.config["SESSION_LOCK_TIMEOUT"])

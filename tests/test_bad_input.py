@@ -4,14 +4,15 @@ import contextlib
 import os
 import pickle
 import struct
-import time
 
 import pytest
 
 from session_counter import create_app
+from session_counter.session_store import HEADER
 from session_counter.startup_checks import StartupError
 
 from .readonly import read_only
+from .session_files import age_session_file, file_bytes, write_session_file
 
 JSON = {"Accept": "application/json"}
 
@@ -46,12 +47,13 @@ def test_bad_cookie_starts_a_fresh_session(client, cookie):
 
 @pytest.mark.parametrize("content", [
     b"",  # empty
-    b"\x00\x00",  # cut inside the header
-    struct.pack("I", 0),  # header only
-    struct.pack("I", 0) + pickle.dumps({"counter": 5})[:7],  # pickle cut short
-    struct.pack("I", 0) + b"not a pickle at all",
-    struct.pack("I", 0) + b"cbuiltins\nno_such_name\n.",  # a pickle that raises on load
-    struct.pack("I", 0) + pickle.dumps(["a", "list"]),  # a pickle of the wrong type
+    b"SCm1\x00",  # cut inside the header
+    file_bytes({"counter": 5})[:HEADER.size],  # header only
+    file_bytes({"counter": 5})[:-1],  # body cut short
+    file_bytes({"counter": 5})[:HEADER.size] + b"\xc1" * 11,  # not msgpack at all
+    file_bytes(["a", "list"]),  # msgpack of the wrong type
+    file_bytes({"counter": 5}).replace(b"SCm1", b"XXm1"),  # not our magic
+    struct.pack("I", 0) + pickle.dumps({"counter": 5}),  # cachelib's pickle: an old version
 ])
 def test_damaged_session_file_is_an_empty_session_and_logged(client, app, content, caplog):
     client.post("/inc")
@@ -65,20 +67,14 @@ def test_damaged_session_file_is_an_empty_session_and_logged(client, app, conten
 @pytest.mark.parametrize("value", ["seven", 2.5, None, [1], True])
 def test_non_integer_counter_counts_as_zero_and_is_logged(client, app, value, caplog):
     client.post("/inc")
-    path = session_file(app)
-    with open(path, "rb") as f:
-        header = f.read(4)
-    with open(path, "wb") as f:
-        f.write(header + pickle.dumps({"_permanent": True, "counter": value}))
+    write_session_file(session_file(app), {"_permanent": True, "counter": value})
     assert client.post("/inc", headers=JSON).json["counter"] == 1
     assert "non-integer counter" in caplog.text
 
 
 def test_expired_session_starts_fresh(client, app):
     client.post("/inc")
-    path = session_file(app)
-    with open(path, "r+b") as f:
-        f.write(struct.pack("I", int(time.time()) - 10))
+    age_session_file(session_file(app), 10)
     assert client.post("/inc", headers=JSON).json["counter"] == 1
 
 

@@ -3,7 +3,6 @@
 
 import collections
 import os
-import pickle
 import random
 import signal
 import threading
@@ -16,7 +15,7 @@ import requests
 from session_counter import create_app
 from session_counter.harness import running_server
 from session_counter.redis_sessions import LOCK_LEASE, RedisSessionLocks, connect
-from session_counter.session_store import HEADER, SessionFileCache, read_expiry
+from session_counter.session_store import TEMP_SUFFIX, SessionFileStore, decode_file
 from session_counter.simultaneous import fire_simultaneously
 from session_counter.strategies import PROCESSES
 
@@ -164,11 +163,11 @@ def stored_file_sessions(folder):
     for name in os.listdir(folder):
         with open(os.path.join(folder, name), "rb") as f:
             data = f.read()
-        if name.endswith(SessionFileCache._fs_transaction_suffix):
+        if name.endswith(TEMP_SUFFIX):
             temp_files += 1  # a write cut short by the kill; never read as a session
             continue
-        assert read_expiry(data) is not None, f"{name} is cut short"
-        sessions[name] = pickle.loads(data[HEADER.size:])
+        sessions[name] = decode_file(data, name)
+        assert sessions[name] is not None, f"{name} is damaged"
     return sessions, temp_files
 
 
@@ -218,7 +217,7 @@ def test_kill_9_of_a_worker_mid_run_corrupts_nothing_and_duplicates_nothing(stor
         if store is None:
             folder = os.path.join(server.instance_path, "sessions")
             sessions, temp_files = stored_file_sessions(folder)
-            cache = SessionFileCache(folder, default_timeout=0)
+            cache = SessionFileStore(folder, default_timeout=0)
             counters = {n: cache.get(f"session:{sid}")["counter"] for n, sid in sids.items()}
         else:
             sessions, temp_files = stored_redis_sessions(store), 0
@@ -387,6 +386,6 @@ def test_ten_thousand_clients_on_the_filesystem_store_lose_none(tmp_path):
         client.set_cookie("session", sid)
         assert client.post("/inc", headers=JSON).json["counter"] == 2
         assert client.get_cookie("session").value == sid
-    cache = SessionFileCache(app.config["SESSION_DIR"], default_timeout=0)
+    cache = SessionFileStore(app.config["SESSION_DIR"], default_timeout=0)
     stored = collections.Counter(cache.get(f"session:{sid}")["counter"] for sid in sids)
     assert stored == {1: clients - len(returning), 2: len(returning)}

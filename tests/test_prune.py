@@ -2,19 +2,14 @@
 
 import os
 import re
-import struct
 import time
 from email.utils import parsedate_to_datetime
 
-from session_counter.session_store import SessionFileCache
+from session_counter.session_store import HEADER, SessionFileStore
+
+from .session_files import age_session_file
 
 JSON = {"Accept": "application/json"}
-
-
-def age_session_file(path, seconds_ago):
-    """Rewrite a session file's expiry header to ``seconds_ago`` in the past."""
-    with open(path, "r+b") as f:
-        f.write(struct.pack("I", int(time.time()) - seconds_ago))
 
 
 def test_prune_deletes_expired_and_damaged_files_only(app, runner):
@@ -48,7 +43,7 @@ def test_lifetime_is_configurable_and_written_into_each_file(tmp_path):
     folder = app.config["SESSION_DIR"]
     (name,) = os.listdir(folder)
     with open(os.path.join(folder, name), "rb") as f:
-        expires = struct.unpack("I", f.read(4))[0]
+        _, expires, _ = HEADER.unpack(f.read(HEADER.size))
     assert abs(expires - (time.time() + 60)) < 5
     cookie = client.post("/inc").headers["Set-Cookie"]
     (expires_at,) = re.findall(r"Expires=([^;]+)", cookie)
@@ -68,8 +63,8 @@ def test_no_session_is_dropped_past_cachelibs_default_threshold(app):
 
 
 def test_a_write_does_not_scan_the_folder(tmp_path, monkeypatch):
-    """With threshold 0, set() never lists the folder, whatever it holds (O(1) writes)."""
-    cache = SessionFileCache(str(tmp_path), default_timeout=60)
+    """set() never lists the folder, whatever it holds (O(1) writes)."""
+    cache = SessionFileStore(str(tmp_path), default_timeout=60)
     for i in range(50):
         cache.set(f"session:{i}", {"counter": i})
     listed = []

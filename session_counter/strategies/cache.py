@@ -2,6 +2,7 @@
 
 import os
 
+from cachelib.serializers import JSONSerializer
 from flask_caching import Cache as FlaskCache
 
 from ..errors import StoreUnavailable
@@ -15,7 +16,8 @@ def flask_cache_for(app):
 
     Set up as the seed's answer sets it up (``CACHE_TYPE`` filesystem, a ``CACHE_DIR``),
     and two settings a counter needs: no expiry (the default of 300 s would quietly
-    restart the count) and no threshold (no pruning, no count file rewritten per set).
+    restart the count) and no threshold (no pruning, no count file rewritten per set);
+    and its files hold JSON, not pickles.
     """
     cache = app.extensions.get("shared_counter_cache")
     if cache is None:
@@ -26,6 +28,10 @@ def flask_cache_for(app):
             "CACHE_DEFAULT_TIMEOUT": 0,
             "CACHE_THRESHOLD": 0,
         })
+        # cachelib's files are pickles: whoever can write into the instance folder could
+        # make the next read run code. A counter is an int, and JSON holds it.
+        with app.app_context():
+            cache.cache.serializer = JSONSerializer()
         app.extensions["shared_counter_cache"] = cache
     return cache
 
