@@ -9,6 +9,7 @@ from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_t
                    request, session, url_for)
 
 from .errors import StoreUnavailable, preferred_format
+from .sessions import uses_session
 from .strategies import get_strategies
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def note_request_start():
 
 
 @bp.route("/")
+@uses_session
 def index():
     """The page: this client's counter, every shared counter, and who served it."""
     shared = []
@@ -62,6 +64,7 @@ def index():
 
 
 @bp.route("/<any(inc, dec, reset):action>", methods=["GET", "POST"])
+@uses_session
 def change(action):
     """POST changes this client's counter; GET only explains the route."""
     change_counter, meaning = ACTIONS[action]

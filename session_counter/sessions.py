@@ -12,9 +12,11 @@ import os
 import re
 
 import click
-from flask import g
+from flask import g, request
 from flask.cli import AppGroup
+from flask.globals import request_ctx
 from flask_session.cachelib import CacheLibSessionInterface
+from werkzeug.exceptions import HTTPException
 
 from .errors import StoreUnavailable, handle_store_unavailable
 from .session_lock import FileSessionLocks, SessionLockTimeout
@@ -37,12 +39,14 @@ class LockingSessionMixin:
         return True
 
     def open_session(self, app, request):
-        """Lock this client's session (if it has one), then load it."""
-        if app.static_url_path and request.path.startswith(app.static_url_path + "/"):
-            # CSS and JS need no session: do not make them queue behind its lock
-            session = self.session_class(sid=None)
-            session.unusable = True
-            return session
+        """Lock this client's session (if it has one), then load it; only for views that use it.
+
+        /healthz, /shared/..., the race API, static files and unknown routes never
+        touch the session, so they never open it: a slow request of the same client
+        holding the lock cannot make them wait.
+        """
+        if not route_uses_session(app):
+            return self.closed_session()
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid is not None and not SESSION_ID_SHAPE.fullmatch(sid):
             log.info("ignoring a session cookie that is not a session id (%d chars)", len(sid))
@@ -59,23 +63,28 @@ class LockingSessionMixin:
             if lock is not None:
                 lock.release()
             g.session_error = StoreUnavailable(str(error))
-            session = self.session_class(sid=None)
-            session.unusable = True
-            return session
+            return self.closed_session()
         except Exception as error:  # a store bug: no lockout, and the app's own 503 page
             if lock is not None:
                 lock.release()
             log.exception("could not open the session")
             g.session_error = StoreUnavailable(f"could not open this session ({error})")
-            session = self.session_class(sid=None)
-            session.unusable = True
-            return session
+            return self.closed_session()
         g.session_lock = lock  # on g: teardown must not touch a session that never opened
+        return session
+
+    def closed_session(self):
+        """Return an empty session that is never saved (not opened, or could not be)."""
+        session = self.session_class(sid=None)
+        session.unusable = True
         return session
 
     def save_session(self, app, session, response):
         """Save the session unless it could not be opened or already failed to save."""
         if getattr(session, "unusable", False):
+            if session.modified:
+                log.error("%s changed the session without @uses_session: not saved",
+                          request.endpoint)
             return
         try:
             super().save_session(app, session, response)
@@ -85,6 +94,25 @@ class LockingSessionMixin:
             session.unusable = True
             session.pop("_flashes", None)  # "counter is N" was not kept: do not show it
             replace_response(response, app.make_response(handle_store_unavailable(error)))
+
+
+def uses_session(view):
+    """Mark a view that reads or writes the client's session: only its requests open it."""
+    view.uses_session = True
+    return view
+
+
+def route_uses_session(app):
+    """Tell whether this request goes to a view marked @uses_session.
+
+    Flask opens the session before it matches the URL, so match it here (the same
+    adapter, the same answer); a 404, 405 or redirect runs no view at all.
+    """
+    try:
+        rule, _ = request_ctx.url_adapter.match(return_rule=True)
+    except HTTPException:
+        return False
+    return getattr(app.view_functions.get(rule.endpoint), "uses_session", False)
 
 
 def replace_response(response, replacement):

@@ -90,6 +90,42 @@ def test_a_held_session_never_blocks_other_clients(locked_app):
         assert other.get("/").status_code == 200
 
 
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "/healthz", 200),
+    ("GET", "/shared/sqlite", 200),
+    ("POST", "/shared/sqlite/inc", 200),
+    ("GET", "/api/strategies", 200),
+    ("POST", "/api/race/analyse", 200),
+    ("GET", "/static/style.css", 200),
+    ("GET", "/no-such-page", 404),
+    ("DELETE", "/healthz", 405),
+])
+def test_requests_that_never_use_the_session_do_not_wait_for_its_lock(locked_app, method,
+                                                                      path, status):
+    client, sid = started_client(locked_app)
+    body = {"strategy": "sqlite", "answers": [{"status": 200, "value": 1, "pid": 1,
+                                                "thread": "t"}], "final_value": 1,
+            "wall_time": 0.1} if path == "/api/race/analyse" else None
+    with holding(lock_path(locked_app, sid)):
+        answer = client.open(path, method=method, json=body, headers=JSON)
+        busy = client.post("/inc", headers=JSON)
+    assert answer.status_code == status  # not the 503 of a session busy for 0.2 s
+    assert busy.status_code == 503  # the session itself was held all along
+    assert client.post("/inc", headers=JSON).json["counter"] == 2
+
+
+def test_a_view_that_is_not_marked_cannot_change_the_session(locked_app, caplog):
+    """A view without @uses_session gets a session that is never saved, and it is logged."""
+    from flask import session
+
+    locked_app.add_url_rule("/sneaky", "sneaky",
+                            lambda: session.update(counter=99) or "changed", methods=["POST"])
+    client, sid = started_client(locked_app)
+    assert client.post("/sneaky").status_code == 200
+    assert "sneaky changed the session without @uses_session" in caplog.text
+    assert client.post("/inc", headers=JSON).json["counter"] == 2
+
+
 def make_cross_site(app, client, sid):
     """A POST another site's page made the browser send."""
     return client.post("/inc", headers={**JSON, "Origin": "http://evil.example"})
