@@ -33,20 +33,48 @@ SOCKET_TIMEOUT = 2.0
 LOCK_LEASE = 30.0
 
 
+class ConnectFailed(redis.exceptions.ConnectionError):
+    """Opening a connection failed: none of the caller's commands reached Redis yet."""
+
+
+class _ConnectFailuresMarked:
+    """Mixed into redis-py's connection class: a failure while connecting (the socket or
+    the HELLO handshake) is raised as ConnectFailed, the one error safe to retry."""
+
+    def connect_check_health(self, *args, **kwargs):
+        """Connect as redis-py does; tell connect failures apart from command failures."""
+        try:
+            return super().connect_check_health(*args, **kwargs)
+        except ConnectFailed:
+            raise
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            raise ConnectFailed(*error.args) from error
+
+
 def connect(url):
     """Return a redis.Redis for ``url`` that fails fast and reconnects by itself.
 
-    One retry after a short pause: after Redis restarts, each pooled connection fails
-    once and is reopened. redis-py's default (10 retries, up to 1 s apart) would keep
-    a request waiting several seconds before its 503. Flask-Session's own retry_query
-    decorator sits on the abstract methods only, so it never wraps the Redis calls.
+    Only a connection that failed while opening is retried (once, after a short pause):
+    no command was sent on it. A command whose connection broke after it was sent is
+    never sent again: redis-py raises the same ConnectionError ("Connection closed by
+    server") whether or not Redis ran it, and a second INCR would skip a number, a
+    second SET NX would find its own lock and lock the client out. A pooled connection
+    whose Redis went away is noticed (and reopened) by the pool before a command is
+    sent on it. Flask-Session's own retry_query decorator sits on the abstract methods
+    only, so it never wraps the Redis calls.
     """
-    return redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT,
-                                socket_timeout=SOCKET_TIMEOUT,
-                                # only a refused or dropped connection is retried: a command
-                                # that timed out may have run, and INCR must not run twice
-                                retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 1,
-                                            supported_errors=(redis.exceptions.ConnectionError,)))
+    pool = redis.ConnectionPool.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT,
+        retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 1, supported_errors=(ConnectFailed,)))
+    base = pool.connection_class
+    pool.connection_class = type(base.__name__, (_ConnectFailuresMarked, base), {})
+    return redis.Redis(connection_pool=pool)
+
+
+def may_have_run(error):
+    """Tell whether a failed call may have run in Redis anyway (its answer was lost)."""
+    return (isinstance(error, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
+            and not isinstance(error, ConnectFailed))
 
 
 def client_for(app):
@@ -67,18 +95,21 @@ def redacted(url):
     return url if password is None else url.replace(f":{password}@", ":***@", 1)
 
 
-def call_redis(url, doing, method, *args, **kwargs):
+def call_redis(url, doing, method, *args, if_ran="", **kwargs):
     """Run one Redis call; a Redis failure becomes the 503 that says what was being done."""
     try:
         return method(*args, **kwargs)
     except RedisError as error:
-        raise unavailable(url, error, doing) from error
+        raise unavailable(url, error, doing, if_ran) from error
 
 
-def unavailable(url, error, doing):
-    """Return the StoreUnavailable (503) for a Redis call that failed while ``doing``."""
-    timed_out = isinstance(error, redis.exceptions.TimeoutError)
-    outcome = "the change may or may not be made" if timed_out else "nothing was changed"
+def unavailable(url, error, doing, if_ran=""):
+    """Return the StoreUnavailable (503) for a Redis call that failed while ``doing``;
+    ``if_ran`` says what it means when the call may have run (its answer was lost)."""
+    if may_have_run(error):
+        outcome = "it may have run, and is not sent again" + (f": {if_ran}" if if_ran else "")
+    else:
+        outcome = "nothing was changed"
     return StoreUnavailable(f"Redis at {redacted(url)} failed while {doing} "
                             f"({error}); {outcome}. Try again when Redis is back.")
 
@@ -102,15 +133,36 @@ class RedisSessionLocks:
         """Lock the session stored under ``key``; return a handle with release()."""
         lock = self.client.lock(f"lock:{key}", timeout=self.lease, sleep=0.005,
                                 blocking_timeout=self.timeout, thread_local=False)
+        token = self.token()
         try:
-            acquired = lock.acquire(token=self.token())
+            acquired = lock.acquire(token=token)
         except RedisError as error:
+            if may_have_run(error) and not self._give_back(lock, token):
+                raise unavailable(self.url, error, "locking this session",
+                                  f"the lock may stay taken until its lease ends "
+                                  f"({self.lease:g} s)") from error
             raise unavailable(self.url, error, "locking this session") from error
         if not acquired:
             raise SessionLockTimeout(
                 f"this session has been busy for {self.timeout:g} s "
                 "(other requests of the same client hold it); try again")
         return _RedisLockHandle(lock)
+
+    @staticmethod
+    def _give_back(lock, token):
+        """Delete the lock if a SET NX whose answer was lost took it; tell if it is free.
+
+        Without this, the client's next requests would find the lock taken (by itself)
+        and wait for the lease to run out.
+        """
+        try:
+            lock.do_release(token.encode())
+        except LockError:
+            return True  # not ours: the lost SET did not take it
+        except RedisError as error:
+            log.warning("could not give back a session lock whose answer was lost (%s)", error)
+            return False
+        return True
 
 
 class _RedisLockHandle:

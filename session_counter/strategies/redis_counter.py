@@ -19,5 +19,10 @@ class RedisCounter(RedisStrategy):
         self.key = "session-counter:shared"
 
     def increment(self):
-        """Add one and return the new value; no window between read and write to widen."""
-        return int(self._run("handing out the next number", self.client.incr, self.key))
+        """Add one and return the new value; no window between read and write to widen.
+
+        An INCR whose answer was lost is not sent again (see redis_sessions.connect): its
+        number, if it ran, is used up like that of a request cut off mid-way.
+        """
+        return int(self._run("handing out the next number", self.client.incr, self.key,
+                             if_ran="if so, its number is used up and never handed out"))

@@ -23,8 +23,8 @@ class RedisStrategy(CounterStrategy):
         self.client = client_for(app)
         self.key = f"session-counter:shared:{self.name}"
 
-    def _run(self, doing, method, *args):
-        return call_redis(self.url, doing, method, *args)
+    def _run(self, doing, method, *args, if_ran=""):
+        return call_redis(self.url, doing, method, *args, if_ran=if_ran)
 
     @staticmethod
     def parse(raw):
