@@ -21,7 +21,8 @@ class RedisWatch(RedisStrategy):
 
     def _attempt(self):
         """One WATCH, GET, MULTI/SET/EXEC: the new number, or None when EXEC was dropped."""
-        return self._run("handing out the next number", self._watch_and_set)
+        return self._run("handing out the next number", self._watch_and_set,
+                         if_ran="if so, its number is used up and never handed out")
 
     def _watch_and_set(self):
         with self.client.pipeline() as pipe:
