@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them: bash scripts/test.sh [pytest args]
-#   - Debian packages redis-server, memcached, chromium, firefox-esr, webkit2gtk-driver, xvfb
-#     and wrk (real Redis and memcached, real browsers in three engines, a virtual display
+#   - Debian packages redis-server, memcached, postgresql, chromium, firefox-esr,
+#     webkit2gtk-driver, xvfb and wrk (real Redis, memcached and PostgreSQL servers,
+#     real browsers in three engines, a virtual display
 #     for WebKitGTK, the bench's load generator), when missing
 #     and this user can install them (root, or sudo without a password);
 #   - a virtual environment in .venv with requirements-dev.txt.
@@ -16,6 +17,7 @@ command -v firefox-esr >/dev/null || missing+=(firefox-esr)
 command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
 command -v Xvfb >/dev/null || missing+=(xvfb)
 command -v memcached >/dev/null || missing+=(memcached)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then apt=(apt-get); elif sudo -n true 2>/dev/null; then apt=(sudo -n apt-get)
   else apt=(); fi

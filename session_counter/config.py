@@ -30,6 +30,9 @@ DEFAULTS = {
     "REDIS_URL": None,
     # When set (memcached://host:port), the memcached strategies count in that memcached.
     "MEMCACHED_URL": None,
+    # When set (postgresql://user:password@host:port/dbname), the PostgreSQL strategies
+    # count in that database (psycopg 3).
+    "POSTGRES_URL": None,
     # Cookie settings: HttpOnly and SameSite=Lax always; Secure when served over HTTPS.
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_HTTPONLY": True,

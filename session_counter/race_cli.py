@@ -12,7 +12,7 @@ from .strategies import STRATEGY_CLASSES
 
 # Options that configure servers the lab starts; they mean nothing with --url.
 SERVER_OPTIONS = ("server", "workers", "threads", "window", "instances", "redis_url",
-                  "memcached_url")
+                  "memcached_url", "postgres_url")
 COLUMNS = ("strategy", "sent", "answers", "distinct", "duplicates", "gaps", "final",
            "lost", "pids", "wall s", "verdict")
 PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
@@ -43,6 +43,9 @@ PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
 @click.option("--redis-url", help="Give the servers this Redis (sessions and the redis strategy).")
 @click.option("--memcached-url",
               help="Give the servers this memcached (memcached://host:port: its strategies).")
+@click.option("--postgres-url",
+              help="Give the servers this PostgreSQL (postgresql://user:password@host:port/db: "
+                   "its strategies).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON, no table.")
 @click.pass_context
 def race_command(ctx, as_json, **options):

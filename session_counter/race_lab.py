@@ -48,6 +48,7 @@ class LabSettings:
     instances: int = 1
     redis_url: str | None = None
     memcached_url: str | None = None
+    postgres_url: str | None = None
 
     def __post_init__(self):
         """Fill the model defaults: 4 workers where a model has several, 4 threads if threaded."""
@@ -64,7 +65,8 @@ class LabSettings:
     def server_config(self, **config):
         """Return the app config of the servers the lab starts: the window and the stores."""
         config.setdefault("RACE_WINDOW", self.window or 0.0)
-        stores = {"REDIS_URL": self.redis_url, "MEMCACHED_URL": self.memcached_url}
+        stores = {"REDIS_URL": self.redis_url, "MEMCACHED_URL": self.memcached_url,
+                  "POSTGRES_URL": self.postgres_url}
         return {**config, **{key: url for key, url in stores.items() if url}}
 
     def describe(self):
@@ -75,6 +77,7 @@ class LabSettings:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "instances": self.instances, "window": self.window or 0.0,
                 "redis": bool(self.redis_url), "memcached": bool(self.memcached_url),
+                "postgres": bool(self.postgres_url),
                 "clients": self.clients,
                 "rounds": self.rounds}
 

@@ -98,6 +98,29 @@ def check_memcached(url):
         client.close()
 
 
+def check_postgres(url):
+    """Prove PostgreSQL answers at ``url`` and holds the counters' table and sequence."""
+    import psycopg
+
+    from .postgres_client import check_url, hide_password, prepare_schema
+    from .redis_sessions import redacted
+
+    fix = ("Fix: start PostgreSQL, correct SESSION_COUNTER_POSTGRES_URL "
+           "(postgresql://user:password@host:port/dbname), or unset it to run without the "
+           "PostgreSQL strategies.")
+    try:
+        check_url(url)
+    except ValueError as error:
+        raise StartupError(f"SESSION_COUNTER_POSTGRES_URL={redacted(url)} is not a PostgreSQL "
+                           f"URL ({error}). {fix}") from error
+    try:
+        prepare_schema(url)
+    except psycopg.Error as error:
+        reason = hide_password(url, str(error).strip() or type(error).__name__)
+        raise StartupError(f"Cannot reach PostgreSQL at {redacted(url)} ({reason}). "
+                           f"{fix}") from error
+
+
 def in_gunicorn_worker():
     """Tell whether this process is a gunicorn worker (run.py checks before gunicorn starts)."""
     return "gunicorn.arbiter" in sys.modules
@@ -117,6 +140,8 @@ def run_checks(app):
         checks.append((check_redis, app.config["REDIS_URL"]))
     if app.config.get("MEMCACHED_URL"):
         checks.append((check_memcached, app.config["MEMCACHED_URL"]))
+    if app.config.get("POSTGRES_URL"):
+        checks.append((check_postgres, app.config["POSTGRES_URL"]))
     for check, *args in checks:
         try:
             check(*args)

@@ -33,13 +33,15 @@ def service_markers_are_true(request):
     """Fail a test whose `redis` or `memcached` marker says otherwise than what it used.
 
     ``-m "not redis"`` must leave out every test that needs a redis-server, and only
-    those; the same for memcached.
+    those; the same for memcached and postgres.
     """
     from .memcached_server import MemcachedServer
+    from .postgres_server import PostgresServer
     from .redis_server import RedisServer
 
     kinds = {"redis": (RedisServer, "redis_server", "a redis-server"),
-             "memcached": (MemcachedServer, "memcached_server", "a memcached")}
+             "memcached": (MemcachedServer, "memcached_server", "a memcached"),
+             "postgres": (PostgresServer, "postgres_server", "a PostgreSQL")}
     uses_before = {marker: server.uses for marker, (server, _, _) in kinds.items()}
     yield
     for marker, (server, fixture, what) in kinds.items():
@@ -80,3 +82,19 @@ def memcached_url(memcached_server):
     """The URL of the test session's memcached, emptied for this test."""
     memcached_server.flush()
     return memcached_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL for the whole test session."""
+    from .postgres_server import running_postgres
+
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of the test session's PostgreSQL, emptied for this test."""
+    postgres_server.empty()
+    return postgres_server.url

@@ -41,7 +41,8 @@ class ServerProcess:
         self.count_use()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT)
+                                            stdout=log, stderr=subprocess.STDOUT,
+                                            **self.popen_options())
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
@@ -55,6 +56,10 @@ class ServerProcess:
                     self.stop()
                     raise
                 time.sleep(0.02)
+
+    def popen_options(self):
+        """Return extra arguments for Popen (e.g. the user to run as)."""
+        return {}
 
     def stop(self, sig=signal.SIGTERM):
         """Stop the server (SIGKILL: a crash, without a chance to write anything)."""

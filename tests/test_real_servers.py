@@ -100,7 +100,8 @@ def test_run_py_refuses_an_unwritable_instance_folder(tmp_path):
 
 
 @pytest.mark.parametrize("setting, store", [("REDIS_URL", "Redis"),
-                                            ("MEMCACHED_URL", "memcached")])
+                                            ("MEMCACHED_URL", "memcached"),
+                                            ("POSTGRES_URL", "PostgreSQL")])
 def test_run_py_refuses_to_start_without_its_store(tmp_path, setting, store):
     """A configured store that does not answer stops run.py with the URL and the fix."""
     url = f"{store.lower()}://127.0.0.1:{free_port()}"

@@ -13,6 +13,10 @@ from .memcached_cas import MemcachedCAS
 from .memcached_get_set import MemcachedGetSet
 from .memcached_incr import MemcachedIncr
 from .naive_global import NaiveGlobal
+from .postgres import Postgres
+from .postgres_for_update import PostgresForUpdate
+from .postgres_read_write import PostgresReadWrite
+from .postgres_sequence import PostgresSequence
 from .redis_counter import RedisCounter
 from .redis_get_set import RedisGetSet
 from .redis_watch import RedisWatch
@@ -28,6 +32,7 @@ STRATEGY_CLASSES = (NaiveGlobal, ThreadLock,
                     FileLock,
                     Manager,
                     SQLiteReadWrite, SQLite, SQLiteCAS,
+                    PostgresReadWrite, PostgresForUpdate, Postgres, PostgresSequence,
                     RedisGetSet, RedisCounter, RedisWatch,
                     MemcachedGetSet, MemcachedIncr, MemcachedCAS)
 

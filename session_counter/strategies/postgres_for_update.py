@@ -1,0 +1,22 @@
+"""SELECT ... FOR UPDATE, then UPDATE: a row lock held from the read to the commit."""
+
+from .base import LOCK, MACHINES, PROCESSES, THREADS
+from .postgres import TABLE, PostgresStrategy, read_row
+
+
+class PostgresForUpdate(PostgresStrategy):
+    """The read locks the row, so every other caller waits until this one commits."""
+
+    name = "postgres_for_update"
+    description = ("SELECT value ... FOR UPDATE, then UPDATE SET value = %s, in one "
+                   "transaction: the row stays locked from the read to the commit.")
+    safe_against = frozenset({THREADS, PROCESSES, MACHINES})
+    technique = LOCK
+
+    def increment(self):
+        """Lock the row by reading it, write the next value, commit (which unlocks)."""
+        with self.connection("handing out the next number") as conn, conn.transaction():
+            value = read_row(conn, self.name, lock="FOR UPDATE") + 1
+            self.widen_race_window()
+            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, self.name))
+        return value

@@ -1,0 +1,23 @@
+"""SELECT, then UPDATE SET value = %s in one READ COMMITTED transaction: still a lost update."""
+
+from .base import READ_THEN_WRITE
+from .postgres import TABLE, PostgresStrategy, read_row
+
+
+class PostgresReadWrite(PostgresStrategy):
+    """A transaction at PostgreSQL's default isolation does not lock what it only read."""
+
+    name = "postgres_read_write"
+    description = ("SELECT value, then UPDATE counters SET value = %s, in one transaction at "
+                   "READ COMMITTED (the default): the second writer waits, then overwrites.")
+    safe_against = frozenset()
+    technique = READ_THEN_WRITE
+
+    def increment(self):
+        """Read, add one, write back inside a transaction; the SELECT takes no lock."""
+        with self.connection("handing out the next number") as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            value = read_row(conn, self.name) + 1
+            self.widen_race_window()
+            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, self.name))
+        return value
