@@ -1,15 +1,21 @@
 """Configuration: defaults, then instance/config.py, then SESSION_COUNTER_* variables."""
 
+import difflib
 import os
 import secrets
 from datetime import timedelta
 
+from flask import Config
+
+from . import setting_types as types
+from .startup_checks import StartupError
+
 ENV_PREFIX = "SESSION_COUNTER"
 
 #: Every setting the app reads, with its default. Any of them can be overridden by
-#: ``instance/config.py`` or by an environment variable ``SESSION_COUNTER_<NAME>``
-#: (values are parsed as JSON when they can be, so ``SESSION_COUNTER_SESSION_LOCK=false``
-#: is the boolean False).
+#: ``instance/config.py`` or by an environment variable ``SESSION_COUNTER_<NAME>``;
+#: each value is coerced to the setting's type (TYPES, or the default's type) or the
+#: app refuses to start, naming the setting.
 DEFAULTS = {
     # Where per-client session files live; relative paths are inside the instance folder.
     "SESSION_DIR": "sessions",
@@ -24,7 +30,9 @@ DEFAULTS = {
     "SESSION_LOCK_TIMEOUT": 10.0,
     # Pause between read and write in the unsafe strategies, to widen the race window.
     "RACE_WINDOW": 0.0,
-    # Extra origins allowed to POST (besides the app's own), e.g. behind a proxy.
+    # Origins, besides the app's own, whose pages may POST here: exact origins
+    # (scheme://host[:port]), a list in instance/config.py, comma-separated in the
+    # environment. A request from one is allowed whatever Sec-Fetch-Site says.
     "TRUSTED_ORIGINS": [],
     # When set (redis://host:port/db), sessions and the `redis` strategy use Redis.
     "REDIS_URL": None,
@@ -43,23 +51,104 @@ DEFAULTS = {
 }
 
 
+#: Types that a setting's default does not say (None, or a narrower type than str).
+TYPES = {
+    "SECRET_KEY": types.optional_text,
+    "REDIS_URL": types.optional_text,
+    "PERMANENT_SESSION_LIFETIME": types.duration,
+    "SESSION_LOCK_TIMEOUT": types.seconds,
+    "RACE_WINDOW": types.seconds,
+    "TRUSTED_ORIGINS": types.origins,
+    "SESSION_COOKIE_SAMESITE": types.one_of("Lax", "Strict"),
+}
+#: The parser of a setting whose type its default says.
+TYPE_OF_DEFAULT = {bool: types.boolean, int: types.integer, float: types.seconds,
+                   str: types.text}
+#: SESSION_COUNTER_* variables that are not settings of the app: read before the app
+#: exists (the instance folder) or by the tests only.
+NOT_SETTINGS = {"INSTANCE_PATH", "REQUIRE_SERVICES", "CHROMIUM"}
+#: Settings whose value never appears in a message.
+SECRET_SETTINGS = {"SECRET_KEY"}
+
+
+def setting_type(name):
+    """Return the parser of setting ``name``: explicit in TYPES, or its default's type."""
+    if name in TYPES:
+        return TYPES[name]
+    try:
+        return TYPE_OF_DEFAULT[type(DEFAULTS[name])]
+    except KeyError:
+        raise TypeError(f"setting {name} has no type: add it to config.TYPES") from None
+
+
+def setting_names():
+    """Return the names of every setting, sorted."""
+    return sorted(set(DEFAULTS) | set(TYPES))
+
+
 def instance_path_from_env():
     """Return the instance folder named by SESSION_COUNTER_INSTANCE_PATH, if any."""
     path = os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
     return os.path.abspath(path) if path else None
 
 
+def settings_from_env(environ):
+    """Return {name: text} of the SESSION_COUNTER_* variables; refuse unknown names.
+
+    A misspelt variable would otherwise be ignored in silence, and the setting it
+    meant (a Secure cookie, say) would keep its default.
+    """
+    found = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX + "_"):
+            continue
+        name = key[len(ENV_PREFIX) + 1:]
+        if name in NOT_SETTINGS:
+            continue
+        if name not in DEFAULTS and name not in TYPES:
+            close = difflib.get_close_matches(name, setting_names(), n=1)
+            hint = f"did you mean {ENV_PREFIX}_{close[0]}? " if close else ""
+            raise StartupError(f"{key} is not a setting of session-counter ({hint}settings: "
+                               f"{', '.join(setting_names())}). Fix: rename or unset it.")
+        found[name] = value
+    return found
+
+
+def coerce_settings(config, sources):
+    """Coerce every setting in ``config`` to its type; refuse a value naming the setting.
+
+    ``sources`` maps a name to (what it is called there, where it was set), e.g.
+    ("SESSION_COUNTER_SESSION_LOCK", "") or ("SESSION_LOCK", " in instance/config.py").
+    """
+    for name in setting_names():
+        if name not in config:
+            continue
+        try:
+            config[name] = setting_type(name)(config[name])
+        except ValueError as error:
+            called, where = sources.get(name, (name, " (the default)"))
+            shown = "" if name in SECRET_SETTINGS else f"={config[name]!r}"
+            raise StartupError(f"{called}{shown}{where} cannot be used: {error}. "
+                               f"Fix: correct or unset it.") from None
+
+
 def load_config(app, test_config=None):
     """Fill app.config from the defaults, the instance config, the environment and tests."""
     app.config.from_mapping(DEFAULTS)
+    sources = {}
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env(ENV_PREFIX)
+        from_file = Config(app.config.root_path)
+        path = os.path.join(app.config.root_path, "config.py")
+        from_file.from_pyfile(path, silent=True)
+        app.config.update(from_file)
+        sources.update({name: (name, f" in {path}") for name in from_file})
+        from_env = settings_from_env(os.environ)
+        app.config.update(from_env)
+        sources.update({name: (f"{ENV_PREFIX}_{name}", "") for name in from_env})
     else:
         app.config.from_mapping(test_config)
-    lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
-    if not isinstance(lifetime, timedelta):
-        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=float(lifetime))
+        sources.update({name: (name, " in the test config") for name in test_config})
+    coerce_settings(app.config, sources)
     for key in ("SESSION_DIR", "DATABASE"):
         app.config[key] = os.path.join(app.instance_path, app.config[key])
 

@@ -5,6 +5,7 @@ The tests marked `redis` need a redis-server; the others check what happens with
 
 import collections
 import os
+import re
 
 import pytest
 import requests
@@ -117,9 +118,13 @@ def test_unreachable_redis_at_start_up_names_url_and_fix(tmp_path):
     assert "Connection refused" in message and "Fix: start Redis" in message
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/0", "redis://[::1", 6379])
-def test_a_value_that_is_not_a_redis_url_is_refused(tmp_path, url):
-    with pytest.raises(StartupError, match="is not a Redis URL"):
+@pytest.mark.parametrize("url, message", [
+    ("http://127.0.0.1:6379/0", "is not a Redis URL"),
+    ("redis://[::1", "is not a Redis URL"),
+    (6379, "REDIS_URL=6379 in the test config cannot be used: expected a string"),
+])
+def test_a_value_that_is_not_a_redis_url_is_refused(tmp_path, url, message):
+    with pytest.raises(StartupError, match=re.escape(message)):
         create_app({"REDIS_URL": url}, instance_path=str(tmp_path))
 
 

@@ -6,6 +6,7 @@ import stat
 import pytest
 
 from session_counter import create_app
+from session_counter.startup_checks import StartupError
 
 
 @pytest.mark.parametrize("headers", [
@@ -106,3 +107,75 @@ def test_405_says_which_methods_are_allowed(client):
 def test_negotiated_answers_vary_on_accept(client):
     assert "Accept" in client.post("/inc").headers.get("Vary", "")
     assert "Accept" not in client.get("/healthz").headers.get("Vary", "")
+
+
+# Trusted origins: a set of exact origins, honoured by both browser generations.
+
+TRUSTED = "https://app.example.com"
+
+
+@pytest.fixture
+def trusting_client(tmp_path, monkeypatch):
+    """A client of an app that trusts TRUSTED, set as the environment sets it (text)."""
+    for key in list(os.environ):
+        if key.startswith("SESSION_COUNTER_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("SESSION_COUNTER_TRUSTED_ORIGINS", TRUSTED + ", http://127.0.0.1:8000")
+    return create_app(instance_path=str(tmp_path / "i")).test_client()
+
+
+@pytest.mark.parametrize("origin", ["https://app.example.co", "https://app.example",
+                                    "https://app", "app.example.com", "",
+                                    "https://app.example.com.evil.example"])
+@pytest.mark.parametrize("fetch_site", [None, "same-site", "cross-site"])
+def test_an_origin_that_is_only_part_of_a_trusted_one_is_refused(trusting_client, origin,
+                                                                  fetch_site):
+    headers = {"Origin": origin, "Accept": "application/json"}
+    if fetch_site:
+        headers["Sec-Fetch-Site"] = fetch_site
+    assert trusting_client.post("/inc", headers=headers).status_code == 403
+    answer = trusting_client.post("/inc", headers={"Accept": "application/json"})
+    assert answer.json["counter"] == 1  # the refused post changed nothing
+
+
+@pytest.mark.parametrize("fetch_site", [
+    None,  # an older browser: Origin only
+    "same-origin",  # the page itself, behind a proxy that changes the Host
+    "same-site",  # a current browser, a page on a sibling subdomain
+    "cross-site",  # a current browser, a page on another site the operator trusts
+])
+@pytest.mark.parametrize("origin", [TRUSTED, "http://127.0.0.1:8000"])
+def test_a_trusted_origin_may_post_from_both_browser_generations(trusting_client, origin,
+                                                                 fetch_site):
+    headers = {"Origin": origin, "Accept": "application/json"}
+    if fetch_site:
+        headers["Sec-Fetch-Site"] = fetch_site
+    answer = trusting_client.post("/inc", headers=headers)
+    assert answer.status_code == 200 and answer.json["counter"] == 1
+
+
+@pytest.mark.parametrize("fetch_site", ["same-site", "cross-site"])
+def test_a_current_browser_without_origin_is_still_refused(trusting_client, fetch_site):
+    assert trusting_client.post("/inc", headers={"Sec-Fetch-Site": fetch_site}).status_code == 403
+
+
+@pytest.mark.parametrize("value", ["https://app.example.com/", "*", "null", "app.example.com",
+                                   "ftp://app.example.com", "https://user@app.example.com",
+                                   "https://app.example.com?x", "https://*.example.com",
+                                   "https://app.example.com:99999"])
+def test_a_trusted_origin_of_another_shape_is_refused_at_start_up(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SESSION_COUNTER_TRUSTED_ORIGINS", f"{TRUSTED},{value}")
+    with pytest.raises(StartupError) as refused:
+        create_app(instance_path=str(tmp_path / "i"))
+    message = refused.value.message
+    assert message.startswith("SESSION_COUNTER_TRUSTED_ORIGINS=") and "is not an origin" in message
+
+
+def test_trusted_origins_from_the_instance_config_are_exact(tmp_path):
+    folder = tmp_path / "i"
+    folder.mkdir()
+    (folder / "config.py").write_text(f"TRUSTED_ORIGINS = [{TRUSTED!r}]\n")
+    client = create_app(instance_path=str(folder)).test_client()
+    assert client.post("/inc", headers={"Origin": TRUSTED,
+                                        "Sec-Fetch-Site": "same-site"}).status_code == 200
+    assert client.post("/inc", headers={"Origin": TRUSTED[:-1]}).status_code == 403
