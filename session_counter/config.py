@@ -55,6 +55,7 @@ DEFAULTS = {
 TYPES = {
     "SECRET_KEY": types.optional_text,
     "REDIS_URL": types.optional_text,
+    "MEMCACHED_URL": types.optional_text,
     "PERMANENT_SESSION_LIFETIME": types.duration,
     "SESSION_LOCK_TIMEOUT": types.seconds,
     "RACE_WINDOW": types.seconds,
