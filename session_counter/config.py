@@ -61,13 +61,15 @@ TYPES = {
     "RACE_WINDOW": types.seconds,
     "TRUSTED_ORIGINS": types.origins,
     "SESSION_COOKIE_SAMESITE": types.one_of("Lax", "Strict"),
+    "MIN_FREE_BYTES": types.integer,  # free disk below which new sessions are refused
 }
 #: The parser of a setting whose type its default says.
 TYPE_OF_DEFAULT = {bool: types.boolean, int: types.integer, float: types.seconds,
                    str: types.text}
 #: SESSION_COUNTER_* variables that are not settings of the app: read before the app
-#: exists (the instance folder) or by the tests only.
-NOT_SETTINGS = {"INSTANCE_PATH", "REQUIRE_SERVICES", "CHROMIUM"}
+#: exists (the instance folder) or by the tests only (services required, browsers).
+NOT_SETTINGS = {"INSTANCE_PATH", "REQUIRE_SERVICES", "CHROMIUM", "FIREFOX", "MINIBROWSER",
+                "WEBKIT_DRIVER"}
 #: Settings whose value never appears in a message.
 SECRET_SETTINGS = {"SECRET_KEY"}
 

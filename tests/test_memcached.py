@@ -68,10 +68,16 @@ def test_unreachable_memcached_at_start_up_names_url_and_fix(tmp_path):
 
 
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:11211", "memcached://", "127.0.0.1:11211",
-                                 "memcached://127.0.0.1:port", 11211])
+                                 "memcached://127.0.0.1:port"])
 def test_a_value_that_is_not_a_memcached_url_is_refused(tmp_path, url):
     with pytest.raises(StartupError, match="is not a memcached URL"):
         memcached_app(tmp_path, url)
+
+
+def test_a_memcached_url_that_is_not_text_is_refused_by_its_type(tmp_path):
+    with pytest.raises(StartupError, match="MEMCACHED_URL=11211 in the test config cannot "
+                                           "be used: expected a string"):
+        memcached_app(tmp_path, 11211)
 
 
 @pytest.mark.memcached
