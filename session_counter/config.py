@@ -56,6 +56,7 @@ TYPES = {
     "SECRET_KEY": types.optional_text,
     "REDIS_URL": types.optional_text,
     "MEMCACHED_URL": types.optional_text,
+    "POSTGRES_URL": types.optional_text,
     "PERMANENT_SESSION_LIFETIME": types.duration,
     "SESSION_LOCK_TIMEOUT": types.seconds,
     "RACE_WINDOW": types.seconds,
@@ -65,7 +66,7 @@ TYPES = {
 }
 #: The parser of a setting whose type its default says.
 TYPE_OF_DEFAULT = {bool: types.boolean, int: types.integer, float: types.seconds,
-                   str: types.text}
+                   str: types.text, type(None): types.optional_text}
 #: SESSION_COUNTER_* variables that are not settings of the app: read before the app
 #: exists (the instance folder) or by the tests only (services required, browsers).
 NOT_SETTINGS = {"INSTANCE_PATH", "REQUIRE_SERVICES", "CHROMIUM", "FIREFOX", "MINIBROWSER",
