@@ -14,6 +14,7 @@
   var status = panel.querySelector('[data-testid="race-status"]');
   var results = panel.querySelector(".race-results");
   var MAX_CLIENTS = Number(form.elements.clients.max); // the server's limit, from the page
+  var running = false;
 
   function intOrNull(value) {
     return Number.isInteger(value) ? value : null;
@@ -87,13 +88,31 @@
     return node;
   }
 
-  function numberBoxes(answers) {
+  // What a screen reader says for one box: "7, handed out 3 times".
+  function meaning(value, times) {
+    if (!times) return value + ", never handed out";
+    return value + ", handed out " + (times === 1 ? "once" : times + " times");
+  }
+
+  // One box per number: its kind told by text and shape as well as colour (WCAG 1.4.1).
+  function numberBox(value, times) {
+    var box = element("li", "race-box" + (times > 1 ? " dup" : times ? "" : " gap"));
+    box.setAttribute("data-value", String(value));
+    var shown = element("span", "", String(value));
+    shown.setAttribute("aria-hidden", "true");
+    if (times > 1) shown.appendChild(element("sup", "", "\u00d7" + times));
+    box.appendChild(shown);
+    box.appendChild(element("span", "visually-hidden", meaning(value, times)));
+    return box;
+  }
+
+  function numberBoxes(name, answers) {
     var counts = new Map();
     answers.forEach(function (a) {
       if (a.status === 200 && a.value !== null) counts.set(a.value, (counts.get(a.value) || 0) + 1);
     });
     var list = element("ol", "race-numbers");
-    list.setAttribute("aria-label", "numbers handed out");
+    list.setAttribute("aria-label", "numbers " + name + " handed out");
     if (!counts.size) return list;
     var values = Array.from(counts.keys()).sort(function (a, b) { return a - b; });
     var low = Math.min(1, values[0]), high = values[values.length - 1];
@@ -103,16 +122,7 @@
       for (var v = low; v <= high; v++) shown.push(v);
     }
     shown.forEach(function (value) {
-      var times = counts.get(value) || 0;
-      var box = element("li", "race-box" + (times > 1 ? " dup" : times ? "" : " gap"),
-                        String(value));
-      if (times > 1) {
-        box.appendChild(element("sup", "", "\u00d7" + times));
-        box.title = value + " was handed out " + times + " times";
-      } else if (!times) {
-        box.title = value + " was never handed out";
-      }
-      list.appendChild(box);
+      list.appendChild(numberBox(value, counts.get(value) || 0));
     });
     return list;
   }
@@ -141,12 +151,13 @@
       (r.lost_updates === null ? "unknown" : r.lost_updates) + "; " + r.pids.length +
       " process(es); " + r.wall_time.toFixed(2) + " s"));
     r.notes.forEach(function (note) { box.appendChild(element("p", "note", note)); });
-    box.appendChild(numberBoxes(outcome.answers));
+    box.appendChild(numberBoxes(name, outcome.answers));
     return box;
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    if (running) return; // the button stays focusable while racing: aria-disabled, not disabled
     var names = Array.from(form.querySelectorAll('input[name="strategy"]:checked'))
       .map(function (input) { return input.value; });
     var clients = Number(form.elements.clients.value);
@@ -158,8 +169,10 @@
       status.textContent = "Pick at least one strategy.";
       return;
     }
-    button.disabled = true;
+    running = true;
+    button.setAttribute("aria-disabled", "true");
     results.textContent = "";
+    var verdicts = [];
     var chain = Promise.resolve();
     names.forEach(function (name, i) {
       chain = chain.then(function () {
@@ -167,15 +180,18 @@
                              ") with " + clients + " requests\u2026";
         return race(name, clients).then(function (outcome) {
           results.appendChild(draw(name, outcome));
+          verdicts.push(name + ": " + outcome.result.verdict);
         }, function (error) {
           results.appendChild(draw(name, null, error));
+          verdicts.push(name + ": failed");
         });
       });
     });
     chain.then(function () {
-      status.textContent = "Done: " + names.length + " strategies, " + clients +
-                           " requests each.";
-      button.disabled = false;
+      // the status is a live region: this is what a screen reader announces at the end
+      status.textContent = "Done, " + clients + " requests each. " + verdicts.join("; ") + ".";
+      button.removeAttribute("aria-disabled");
+      running = false;
     });
   });
 })();

@@ -139,13 +139,14 @@ RACE_SUMMARY = """name => {
   const result = document.querySelector(`[data-testid='race-result-${name}']`);
   return {exact: result.getAttribute("data-exact"),
           verdict: result.querySelector(`[data-testid='race-verdict-${name}']`).innerText.trim(),
-          numbers: Array.from(result.querySelectorAll(".race-box"), b => b.firstChild.nodeValue),
+          numbers: Array.from(result.querySelectorAll(".race-box"),
+                         b => b.querySelector('[aria-hidden]').textContent),
           marked: result.querySelectorAll(".race-box.dup").length};
 }"""
 
 
 def race_panel_renders_verdicts(person):
-    """Race sqlite and naive_global from the page: exact for one, duplicates for the other."""
+    """Race sqlite and naive_global from the page: each verdict says what its boxes show."""
     boxes = person.evaluate("""() => Array.from(
         document.querySelectorAll("#race input[name='strategy']"),
         box => [box.value, box.checked])""")
@@ -158,9 +159,11 @@ def race_panel_renders_verdicts(person):
     sqlite = person.evaluate(RACE_SUMMARY, "sqlite")
     assert sqlite == {"exact": "true", "verdict": f"exactly 1..{RACE_CLIENTS}",
                       "numbers": [str(n) for n in range(1, RACE_CLIENTS + 1)], "marked": 0}
+    # naive_global duplicates when two processes answered, and is exact when one answered
+    # all (it happens on a busy machine): either way, the verdict must say what was drawn
     naive = person.evaluate(RACE_SUMMARY, "naive_global")
-    assert naive["exact"] == "false" and "duplicate" in naive["verdict"], naive
-    assert naive["marked"] >= 1, naive
+    assert naive["numbers"] and ("duplicate" in naive["verdict"]) == (naive["marked"] > 0)
+    assert (naive["exact"] == "true") == (naive["verdict"] == f"exactly 1..{RACE_CLIENTS}")
     drawn = person.evaluate(
         "() => document.querySelectorAll(\"[data-testid^='race-result-']\").length")
     assert drawn == len(RACED)
