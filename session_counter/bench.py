@@ -30,12 +30,10 @@ TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2}
 def fill_sessions(app, count):
     """Write ``count`` session files (and their lock files) as the app's own store would.
 
-    The bytes and file names are the store's own (``SessionFileStore.encode`` and
-    ``path_for``); written straight to disk, since no server runs yet, not through HTTP.
+    Straight to disk (no server runs yet), with the store's own encoder and file names.
     Returns the cookies ("name=sid") that point at them.
     """
-    interface = app.session_interface
-    cache = interface.cache
+    interface, cache = app.session_interface, app.session_interface.cache
     name, cookies = app.config["SESSION_COOKIE_NAME"], []
     for n in range(count):
         sid = secrets.token_urlsafe(32)
@@ -72,7 +70,9 @@ def start_servers(root, model, workers, session_counts, redis_url):
     from . import create_app
     from .harness import start_server
 
-    specs = {"main": {"SESSION_LOCK": True}, "lock_off": {"SESSION_LOCK": False}}
+    specs = {"main": {"SESSION_LOCK": True}, "lock_off": {"SESSION_LOCK": False},
+             "sweep_on": {"PERMANENT_SESSION_LIFETIME": 5},  # the sweep deletes as it goes
+             "sweep_off": {"PERMANENT_SESSION_LIFETIME": 5, "SESSION_SWEEP_BATCH": 0}}
     if redis_url:
         specs["redis"] = {"REDIS_URL": redis_url, "SESSION_LOCK": True}
     cookies = {}
@@ -106,6 +106,8 @@ def build_targets(servers, cookies, connections):
                new_sessions(main, connections)),
         Target("inc_nolock", "/inc, session lock off", "lock_off", "POST", "/inc",
                new_sessions(servers["lock_off"].url, connections)),
+        Target("new_sweep", "/inc, new session each, sweep on", "sweep_on", "POST", "/inc"),
+        Target("new_nosweep", "/inc, new session each, sweep off", "sweep_off", "POST", "/inc"),
     ]
     strategies = get_json(main + "/api/strategies")
     for s in strategies:

@@ -28,6 +28,15 @@ DEFAULTS = {
     "SESSION_LOCK": True,
     # Longest wait for a client's session lock, or for its session file, before a 503.
     "SESSION_LOCK_TIMEOUT": 10.0,
+    # Expired session files are deleted without cron: a process sweeps after this many
+    # new sessions, or this many seconds after its last sweep (at the end of a request
+    # that used a session), examining at most SESSION_SWEEP_BATCH files (0: no sweeps).
+    "SESSION_SWEEP_EVERY": 100,
+    "SESSION_SWEEP_SECONDS": 60.0,
+    "SESSION_SWEEP_BATCH": 1000,
+    # New sessions are refused (503) while the session folder's disk has less free;
+    # existing sessions keep working. 0 turns the check off.
+    "MIN_FREE_BYTES": 64 * 1024 * 1024,
     # Pause between read and write in the unsafe strategies, to widen the race window.
     "RACE_WINDOW": 0.0,
     # Origins, besides the app's own, whose pages may POST here: exact origins

@@ -12,7 +12,7 @@ import os
 import re
 
 import click
-from flask import g, request
+from flask import current_app, g, request
 from flask.cli import AppGroup
 from flask.globals import request_ctx
 from flask_session.cachelib import CacheLibSessionInterface
@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from .errors import StoreUnavailable, handle_store_unavailable
 from .session_lock import FileSessionLocks, SessionLockTimeout
 from .session_store import SessionFileStore
-from .session_sweep import prune_folder
+from .session_sweep import SessionSweeper, prune_folder
 
 log = logging.getLogger(__name__)
 
@@ -146,22 +146,46 @@ def raise_session_error():
         raise error
 
 
-def release_session_lock(_exc=None):
-    """Release this request's session lock, on every path out of the request."""
-    lock = g.pop("session_lock", None)
+def finish_session(_exc=None):
+    """Release this request's session lock on every path out; then sweep, if one is due.
+
+    The sweep runs after the lock is released, and only at the end of requests that
+    opened a session: /healthz never pays for one.
+    """
+    if "session_lock" not in g:  # the session was not opened
+        return
+    lock = g.pop("session_lock")
     if lock is not None:
         lock.release()
+    sweeper = getattr(current_app.session_interface, "sweeper", None)
+    if sweeper is not None:
+        sweeper.maybe_sweep()
 
 
 def make_file_interface(app):
     """Build the filesystem session interface from app.config."""
-    cache = SessionFileStore(app.config["SESSION_DIR"],
-                             default_timeout=app.config["PERMANENT_SESSION_LIFETIME"],
-                             wait_timeout=app.config["SESSION_LOCK_TIMEOUT"])
+    config = app.config
+    locks = None
+    if config["SESSION_LOCK"]:
+        locks = FileSessionLocks(lock_folder(app), config["SESSION_LOCK_TIMEOUT"])
+    sweeper = SessionSweeper(config["SESSION_DIR"], sweep_lock_path(app), locks=locks,
+                             every=config["SESSION_SWEEP_EVERY"],
+                             seconds=config["SESSION_SWEEP_SECONDS"],
+                             batch=config["SESSION_SWEEP_BATCH"])
+    cache = SessionFileStore(config["SESSION_DIR"],
+                             default_timeout=config["PERMANENT_SESSION_LIFETIME"],
+                             wait_timeout=config["SESSION_LOCK_TIMEOUT"],
+                             min_free_bytes=config["MIN_FREE_BYTES"],
+                             on_new_session=sweeper.note_new_session)
     interface = FileSessionInterface(app, client=cache)
-    if app.config["SESSION_LOCK"]:
-        interface.locks = FileSessionLocks(lock_folder(app), app.config["SESSION_LOCK_TIMEOUT"])
+    interface.locks = locks
+    interface.sweeper = sweeper if config["SESSION_SWEEP_BATCH"] > 0 else None
     return interface
+
+
+def sweep_lock_path(app):
+    """Return the file whose flock lets one process at a time sweep the session folder."""
+    return os.path.join(app.instance_path, "session-sweep.lock")
 
 
 def lock_folder(app):
@@ -180,7 +204,7 @@ def init_app(app):
         app.config["SESSION_TYPE"] = "cachelib"
         app.session_interface = make_file_interface(app)
     app.before_request(raise_session_error)
-    app.teardown_request(release_session_lock)
+    app.teardown_request(finish_session)
     app.cli.add_command(sessions_cli)
 
 
