@@ -51,7 +51,7 @@ class FileSessionLocks:
                 got_it = try_flock(fd)
                 # prune may have unlinked the file after we opened it: then our lock
                 # guards a dead inode, so start again on the current file.
-                if got_it and _same_file(fd, path):
+                if got_it and same_file(fd, path):
                     return _FileLockHandle(fd)
             except BaseException:
                 os.close(fd)
@@ -61,19 +61,16 @@ class FileSessionLocks:
             f"this session has been busy for {self.timeout:g} s "
             "(other requests of the same client hold it); try again")
 
-    def remove_if_idle(self, hashed_key, then=None):
-        """If nobody holds the lock named ``hashed_key``: run ``then()``, delete the lock.
-
-        The prune command deletes an expired session file this way, so it cannot
-        delete a file that a request is rewriting at that moment.
-        """
+    def remove_if_idle(self, hashed_key):
+        """Delete the lock file named ``hashed_key`` if it exists and nobody holds it."""
         path = os.path.join(self.folder, hashed_key)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if not try_flock(fd):
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            if not try_flock(fd) or not same_file(fd, path):
                 return False
-            if then is not None:
-                then()
             os.unlink(path)
             return True
         finally:
@@ -117,7 +114,7 @@ def try_flock(fd, operation=fcntl.LOCK_EX):
         return False
 
 
-def _same_file(fd, path):
+def same_file(fd, path):
     """Tell whether the open ``fd`` is still the file at ``path``."""
     try:
         return os.fstat(fd).st_ino == os.stat(path).st_ino

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 
-from .session_lock import try_flock
+from .session_lock import same_file, try_flock
 from .session_store import HEADER, TEMP_SUFFIX, remove_file, read_expiry
 
 log = logging.getLogger(__name__)
@@ -99,10 +99,9 @@ class SessionSweeper:
 
 
 def prune_folder(folder, locks=None, now=None):
-    """Delete expired and damaged session files; return (expired, damaged, kept).
+    """Delete expired and damaged session files (and idle orphan locks); return counts.
 
-    With ``locks``, a file is deleted only while its session lock is free, so a
-    request that is saving that session at this moment keeps it.
+    Returns (expired, damaged, kept).
     """
     now = time.time() if now is None else now
     counts = {"expired": 0, "damaged": 0, "kept": 0}
@@ -115,22 +114,21 @@ def prune_folder(folder, locks=None, now=None):
 
 
 def examine(entry, locks, now, counts):
-    """Delete one session file (a DirEntry) if it is expired or damaged; count what it was."""
+    """Delete one session file (a DirEntry) if it is expired or damaged; count what it was.
+
+    A deleted session's lock file goes too, unless a request holds it (then prune
+    deletes it later as an orphan).
+    """
     if entry.name.endswith(TEMP_SUFFIX):
         if entry.stat().st_mtime < now - STALE_TEMP_SECONDS:  # recent ones may be in use
             remove_file(entry.path)
         return
-    verdict = _judge(entry.path, now)
-    if verdict == "kept":
-        counts["kept"] += 1
-    elif locks is None:
-        counts[verdict] += remove_file(entry.path)
-    else:
-        def remove_if_still_stale(path=entry.path, verdict=verdict):
-            if _judge(path, now) == verdict:
-                counts[verdict] += remove_file(path)
-        if not locks.remove_if_idle(entry.name, then=remove_if_still_stale):
-            counts["kept"] += 1
+    verdict = remove_if_stale(entry.path, now)
+    if verdict is None:
+        return
+    counts[verdict] += 1
+    if verdict != "kept" and locks is not None:
+        locks.remove_if_idle(entry.name)
 
 
 def remove_orphan_locks(folder, locks):
@@ -140,21 +138,27 @@ def remove_orphan_locks(folder, locks):
             locks.remove_if_idle(entry.name)
 
 
-def _judge(path, now):
-    """Classify one session file as 'expired', 'damaged' or 'kept' (busy ones are kept)."""
+def remove_if_stale(path, now):
+    """Delete the file at ``path`` if expired or damaged; return the verdict (None: gone).
+
+    Judged and deleted under the file's own exclusive flock, the one set() writes
+    under: a file being written is kept, and a write that waited for us finds its file
+    unlinked and writes the session anew (set() checks st_nlink), so nothing is lost.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
-        return "kept"
+        return None
     try:
-        if not try_flock(fd, fcntl.LOCK_SH):  # being rewritten this very moment
+        if not try_flock(fd, fcntl.LOCK_EX) or not same_file(fd, path):
+            return "kept"  # being written this very moment, or replaced meanwhile
+        expires = read_expiry(os.pread(fd, HEADER.size, 0))
+        if expires is None:
+            verdict = "damaged"
+        elif expires != 0 and expires < now:
+            verdict = "expired"
+        else:
             return "kept"
-        head = os.pread(fd, HEADER.size, 0)
+        return verdict if remove_file(path) else None
     finally:
         os.close(fd)
-    expires = read_expiry(head)
-    if expires is None:
-        return "damaged"
-    if expires != 0 and expires < now:
-        return "expired"
-    return "kept"

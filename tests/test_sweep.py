@@ -83,19 +83,23 @@ def test_one_process_sweeps_at_a_time(tmp_path):
     assert app.session_interface.sweeper.sweep() == (1, 0, 0)
 
 
-def test_a_sweep_keeps_a_session_whose_lock_is_held(tmp_path):
+def test_a_sweep_keeps_a_file_being_written_and_its_writer_saves_it_anew(tmp_path):
     app = make_app(tmp_path)
     client = app.test_client()
     client.post("/inc")
     (name,) = session_files(app)
-    age_session_file(os.path.join(app.config["SESSION_DIR"], name), 10)
-    interface = app.session_interface
-    held = interface.locks.acquire(interface._get_store_id(client.get_cookie("session").value))
+    path = os.path.join(app.config["SESSION_DIR"], name)
+    age_session_file(path, 10)
+    fd = os.open(path, os.O_RDWR)
     try:
-        assert interface.sweeper.sweep() == (0, 0, 1)  # a request is using it right now
+        fcntl.flock(fd, fcntl.LOCK_EX)  # set() is rewriting it this very moment
+        assert app.session_interface.sweeper.sweep() == (0, 0, 1)
     finally:
-        held.release()
-    assert interface.sweeper.sweep() == (1, 0, 0)
+        os.close(fd)
+    assert app.session_interface.sweeper.sweep() == (1, 0, 0)
+    store, key = app.session_interface.cache, f"session:{client.get_cookie('session').value}"
+    store.set(key, {"counter": 7})  # a request that loaded it before the sweep saves it
+    assert store.get(key) == {"counter": 7}
 
 
 def test_the_sweep_deletes_an_older_versions_pickle_files(tmp_path):
