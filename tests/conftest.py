@@ -5,6 +5,8 @@ import pytest
 from session_counter import create_app
 from session_counter.strategies import get_strategies
 
+from .manager_processes import manager_processes, stop_manager_of, stop_processes
+
 
 @pytest.fixture
 def app(tmp_path):
@@ -14,6 +16,33 @@ def app(tmp_path):
         if strategy.state_lives_in == "process":
             strategy.reset()  # a module global outlives one app; the rest live in tmp_path
     yield app
+    stop_manager_of(app)
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build apps like create_app (each in its own folder by default); stop their managers."""
+    apps = []
+
+    def make(test_config=None, instance_path=None):
+        instance_path = instance_path or str(tmp_path / f"instance-{len(apps)}")
+        apps.append(create_app(test_config, instance_path=instance_path))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        stop_manager_of(app)
+
+
+@pytest.fixture(autouse=True)
+def no_manager_left_running(request):
+    """Fail a test that leaves a manager program running (and stop it)."""
+    yield
+    left = manager_processes()
+    if left:
+        stop_processes(left)
+        pytest.fail(f"{request.node.nodeid} left manager processes {left} running: build "
+                    "apps with the app or make_app fixture, which stop them")
 
 
 @pytest.fixture

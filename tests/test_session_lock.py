@@ -19,13 +19,13 @@ CLIENTS = 50
 
 
 @pytest.fixture
-def locked_app(tmp_path):
+def locked_app(make_app, tmp_path):
     """An app whose session lock gives up after 0.2 s, so a held lock answers 503 quickly.
 
     Not TESTING: an unexpected error is answered with the app's 500 page, as in production.
     """
-    return create_app({"TESTING": False, "SESSION_LOCK_TIMEOUT": 0.2},
-                      instance_path=str(tmp_path / "instance"))
+    return make_app({"TESTING": False, "SESSION_LOCK_TIMEOUT": 0.2},
+                    instance_path=str(tmp_path / "instance"))
 
 
 def session_id(client):

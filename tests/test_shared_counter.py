@@ -1,5 +1,6 @@
 """Shared counters: one behaviour, checked against every strategy."""
 
+import os
 import threading
 
 import pytest
@@ -8,6 +9,7 @@ from session_counter.strategies import (COMPARE_AND_SWAP, SCOPES, STORES, STRATE
                                        TECHNIQUES, CounterStrategy, get_strategies)
 
 from .counting import check_round_trip, hand_out_from_threads
+from .manager_processes import manager_processes, stop_manager_of
 
 JSON = {"Accept": "application/json"}
 # Kept on this machine, so every app has them; the Redis and memcached ones need a server.
@@ -188,3 +190,15 @@ def test_sqlite_read_then_write_loses_updates_between_threads(app, monkeypatch):
     monkeypatch.setattr(strategy, "race_window", 0.001)
     handed_out = hand_out_from_threads(strategy, threads=8, each=10)
     assert len(set(handed_out)) < 80 and strategy.current() < 80
+
+
+def test_rendering_the_page_starts_one_manager_and_its_app_fixture_stops_it(make_app):
+    """What conftest's no_manager_left_running sees: the program an in-process app starts."""
+    app = make_app()
+    assert manager_processes() == []
+    assert app.test_client().get("/").status_code == 200
+    assert app.test_client().get("/").status_code == 200  # connects to the same one
+    (pid,) = manager_processes()
+    assert manager_processes(get_strategies(app)["manager"].address) == [pid]
+    assert stop_manager_of(app) == [pid]
+    assert manager_processes() == [] and not os.path.exists(f"/proc/{pid}")
