@@ -27,8 +27,8 @@ def read_counter():
     """Return this client's counter; a value that is not an integer counts as 0."""
     value = session.get("counter", 0)
     if type(value) is not int:  # bool is an int subclass, and not a counter either
-        log.warning("session %s held a non-integer counter %r; using 0",
-                    getattr(session, "sid", "?"), value)
+        log.warning("%s held a non-integer counter %r; using 0",
+                    current_app.session_interface.log_name(session.sid), value)
         return 0
     return value
 

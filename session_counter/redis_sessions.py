@@ -21,6 +21,7 @@ from redis.retry import Retry
 from .errors import StoreUnavailable
 from .session_lock import SessionLockTimeout
 from .session_codec import MsgpackOnlySerializer, decode_session
+from .session_ids import log_name
 from .sessions import LockingSessionMixin
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class RedisSessionLocks:
         try:
             acquired = lock.acquire(token=token)
         except RedisError as error:
-            if may_have_run(error) and not self._give_back(lock, token):
+            if may_have_run(error) and not self._give_back(lock, token, key):
                 raise unavailable(self.url, error, "locking this session",
                                   f"the lock may stay taken until its lease ends "
                                   f"({self.lease:g} s)") from error
@@ -146,10 +147,10 @@ class RedisSessionLocks:
             raise SessionLockTimeout(
                 f"this session has been busy for {self.timeout:g} s "
                 "(other requests of the same client hold it); try again")
-        return _RedisLockHandle(lock)
+        return _RedisLockHandle(lock, key)
 
     @staticmethod
-    def _give_back(lock, token):
+    def _give_back(lock, token, key):
         """Delete the lock if a SET NX whose answer was lost took it; tell if it is free.
 
         Without this, the client's next requests would find the lock taken (by itself)
@@ -160,7 +161,8 @@ class RedisSessionLocks:
         except LockError:
             return True  # not ours: the lost SET did not take it
         except RedisError as error:
-            log.warning("could not give back a session lock whose answer was lost (%s)", error)
+            log.warning("could not give back the lock of %s whose answer was lost (%s)",
+                        log_name(key), error)
             return False
         return True
 
@@ -168,8 +170,9 @@ class RedisSessionLocks:
 class _RedisLockHandle:
     """A held Redis lock; release() is safe to call more than once and never raises."""
 
-    def __init__(self, lock):
+    def __init__(self, lock, key):
         self._lock = lock
+        self._key = key
 
     def release(self):
         """Give the lock back; if Redis is gone, the lease frees it later."""
@@ -179,10 +182,11 @@ class _RedisLockHandle:
         try:
             lock.release()
         except LockError:
-            log.warning("a session lock expired before its request finished (lease %g s)",
-                        lock.timeout)
+            log.warning("the lock of %s expired before its request finished (lease %g s)",
+                        log_name(self._key), lock.timeout)
         except RedisError as error:
-            log.warning("could not release a session lock (%s); it expires by itself", error)
+            log.warning("could not release the lock of %s (%s); it expires by itself",
+                        log_name(self._key), error)
 
 
 class RedisSessionStore(LockingSessionMixin, RedisSessionInterface):
@@ -201,7 +205,7 @@ class RedisSessionStore(LockingSessionMixin, RedisSessionInterface):
         raw = self._call("loading this session", self.client.get, store_id)
         if not raw:
             return None
-        return decode_session(raw, f"session {store_id} in Redis")
+        return decode_session(raw, f"{log_name(store_id)} in Redis")
 
     def _upsert_session(self, session_lifetime, session, store_id):
         """Save a session with its lifetime as the Redis expiry."""

@@ -10,11 +10,11 @@ backend has its own implementation with the same two methods.
 """
 
 import fcntl
-import hashlib
 import os
 import time
 
 from .errors import StoreUnavailable
+from .session_ids import hashed_key
 
 
 class SessionLockTimeout(Exception):
@@ -36,7 +36,7 @@ class FileSessionLocks:
         The name is cachelib's file name for the same key (sha256), so the prune
         command can find a session file's lock by the file's name.
         """
-        return os.path.join(self.folder, hashlib.sha256(key.encode()).hexdigest())
+        return os.path.join(self.folder, hashed_key(key))
 
     def acquire(self, key):
         """Lock the session stored under ``key``; return a handle with release()."""

@@ -8,7 +8,6 @@ costs the same whatever the number of sessions; expired files go by ``session_sw
 """
 
 import fcntl
-import hashlib
 import logging
 import os
 import struct
@@ -18,6 +17,7 @@ from datetime import timedelta
 
 from . import session_codec
 from .errors import StoreUnavailable
+from .session_ids import hashed_key
 from .session_lock import flock_within
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class SessionFileStore:
 
     def path_for(self, key):
         """Return the file of one session key (hashed: a cookie never names a path)."""
-        return os.path.join(self.folder, hashlib.sha256(key.encode()).hexdigest())
+        return os.path.join(self.folder, hashed_key(key))
 
     def encode(self, value, timeout=None):
         """Return the bytes of one session file (header, then the msgpack body)."""

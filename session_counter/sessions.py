@@ -19,6 +19,7 @@ from flask_session.cachelib import CacheLibSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from .errors import StoreUnavailable, handle_store_unavailable
+from .session_ids import log_name
 from .session_lock import FileSessionLocks, SessionLockTimeout
 from .session_store import SessionFileStore
 from .session_sweep import SessionSweeper, prune_folder
@@ -37,6 +38,10 @@ class LockingSessionMixin:
     def may_exist(self, store_id):
         """Tell whether a session may be stored under ``store_id`` (worth locking)."""
         return True
+
+    def log_name(self, sid):
+        """Return how logs name the session ``sid``: a short hash, never the id itself."""
+        return "a new session" if sid is None else log_name(self._get_store_id(sid))
 
     def open_session(self, app, request):
         """Lock this client's session (if it has one), then load it; only for views that use it.
@@ -67,7 +72,7 @@ class LockingSessionMixin:
         except Exception as error:  # a store bug: no lockout, and the app's own 503 page
             if lock is not None:
                 lock.release()
-            log.exception("could not open the session")
+            log.exception("could not open %s", self.log_name(sid))
             g.session_error = StoreUnavailable(f"could not open this session ({error})")
             return self.closed_session()
         g.session_lock = lock  # on g: teardown must not touch a session that never opened

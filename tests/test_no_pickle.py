@@ -12,6 +12,7 @@ import struct
 import pytest
 
 from session_counter import create_app
+from session_counter.session_ids import log_name
 from session_counter.session_store import HEADER, MAGIC
 
 JSON = {"Accept": "application/json"}
@@ -58,7 +59,7 @@ def test_a_pickle_in_redis_runs_no_code_and_starts_a_fresh_session(tmp_path, red
     assert not marker.exists(), "the planted pickle ran"
     assert answer.status_code == 200 and answer.json["counter"] == 1  # a fresh session
     assert session_id(client) != sid
-    assert f"session session:{sid} in Redis cannot be decoded" in caplog.text
+    assert f"{log_name('session:' + sid)} in Redis cannot be decoded" in caplog.text
 
 
 @pytest.mark.parametrize("layout", ["cachelib", "ours"])
