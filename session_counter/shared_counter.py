@@ -6,9 +6,39 @@ from werkzeug.exceptions import NotFound
 
 from .client_counter import served_by
 from .errors import preferred_format
-from .strategies import get_strategies
+from .strategies import SCOPES, STORES, TECHNIQUES, get_strategies
 
 bp = Blueprint("shared", __name__)
+
+
+@bp.app_context_processor
+def strategy_matrix():
+    """Give the page what it needs to group strategies store (rows) by technique (columns)."""
+    return {"techniques": TECHNIQUES, "matrix_of": matrix_of, "group_by_store": group_by_store,
+            "widest_scope": widest_scope}
+
+
+def matrix_of(described):
+    """Return [(store label, [[strategies] per technique])] for the stores among ``described``."""
+    rows = []
+    for store, strategies in group_by_store(described):
+        rows.append((store, [[s for s in strategies if s["technique"] == technique]
+                             for technique in TECHNIQUES]))
+    return rows
+
+
+def group_by_store(described):
+    """Return [(store label, [strategies of that store])] in the matrix's order of stores."""
+    groups = {store: [] for store in STORES}
+    for s in described:
+        groups.setdefault(s["store"], []).append(s)
+    return [(STORES.get(store, store), found) for store, found in groups.items() if found]
+
+
+def widest_scope(description):
+    """Return the widest scope a strategy is safe against ("nothing" if none)."""
+    safe = [scope for scope in SCOPES if scope in description["safe_against"]]
+    return safe[-1] if safe else "nothing"
 
 
 def lookup(name):

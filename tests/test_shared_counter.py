@@ -202,3 +202,21 @@ def test_rendering_the_page_starts_one_manager_and_its_app_fixture_stops_it(make
     assert manager_processes(get_strategies(app)["manager"].address) == [pid]
     assert stop_manager_of(app) == [pid]
     assert manager_processes() == [] and not os.path.exists(f"/proc/{pid}")
+
+
+def test_page_groups_strategies_store_by_technique(client, app):
+    """The page's matrix: one row per store, one column per technique, each strategy once."""
+    page = client.get("/").get_data(as_text=True)
+    matrix = page[page.index('data-testid="strategy-matrix"'):page.index("</table>")]
+    headers = list(TECHNIQUES)
+    assert all(f'<th scope="col">{t}</th>' in matrix for t in headers)
+    for s in get_strategies(app).values():
+        assert matrix.count(f'href="#row-{s.name}"') == 1
+        row = matrix[matrix.rindex('<th scope="row">', 0, matrix.index(f'#row-{s.name}"')):]
+        assert row.startswith(f'<th scope="row">{STORES[s.store]}</th>')
+        cells = row[:row.index(f'#row-{s.name}"')].count("<td>")
+        assert headers[cells - 1] == s.technique  # in its technique's column
+    assert 'data-testid="matrix-naive_global">nothing<' in matrix
+    assert 'data-testid="matrix-sqlite">processes<' in matrix
+    assert page.index('id="row-sqlite_read_write"') < page.index('id="row-sqlite"') < page.index(
+        'id="row-sqlite_cas"')
