@@ -1,11 +1,13 @@
 """What safety costs: every route's req/s and latency as a ratio to a bare route, same run.
 
     python -m session_counter.bench [--json] [--redis-url redis://127.0.0.1:6379/0]
+        [--memcached-url memcached://127.0.0.1:11211] [--contention 50]
     flask --app session_counter bench ...
 
 All targets are measured in each of several short rounds, one after the other
 (A B C ... A B C ...), so the drift of a shared machine hits every target alike.
-Absolute req/s say what this machine did today; the ratios are the result.
+Absolute req/s say what this machine did today; the ratios are the result. Then, with
+--contention N, bursts of N simultaneous clients at every strategy (bench_contention).
 """
 
 import json
@@ -20,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
+from .bench_contention import measure_contention
 from .bench_load import LOAD_GENERATORS, Target, generator_version, measure, merged_percentile
 from .bench_report import machine, print_markdown, print_rich
 from .server_models import SERVER_MODELS
@@ -65,16 +68,20 @@ def get_json(url):
         return json.load(answer)
 
 
-def start_servers(root, model, workers, session_counts, redis_url):
-    """Start every server the bench needs, in parallel; return ({name: server}, cookies)."""
+def start_servers(root, model, workers, session_counts, stores):
+    """Start every server the bench needs, in parallel; return ({name: server}, cookies).
+
+    ``stores`` ({"REDIS_URL": url, ...}) go to one more server, "stores": the strategies
+    that need a store server are measured there (and sessions in Redis, with REDIS_URL).
+    """
     from . import create_app
     from .harness import start_server
 
     specs = {"main": {"SESSION_LOCK": True}, "lock_off": {"SESSION_LOCK": False},
              "sweep_on": {"PERMANENT_SESSION_LIFETIME": 5},  # the sweep deletes as it goes
              "sweep_off": {"PERMANENT_SESSION_LIFETIME": 5, "SESSION_SWEEP_BATCH": 0}}
-    if redis_url:
-        specs["redis"] = {"REDIS_URL": redis_url, "SESSION_LOCK": True}
+    if stores:
+        specs["stores"] = {**stores, "SESSION_LOCK": True}
     cookies = {}
     for count in session_counts:
         folder = os.path.join(root, f"sessions_{count}")
@@ -97,7 +104,7 @@ def start_servers(root, model, workers, session_counts, redis_url):
     return servers, cookies
 
 
-def build_targets(servers, cookies, connections):
+def build_targets(servers, cookies, connections, stores):
     """List what to measure: bare, /inc with and without the lock, every strategy, scaling."""
     main = servers["main"].url
     targets = [
@@ -113,15 +120,18 @@ def build_targets(servers, cookies, connections):
     for s in strategies:
         targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc", "main",
                               "POST", f"/shared/{s['name']}/inc", safe_against=s["safe_against"]))
-    if "redis" in servers:
-        url = servers["redis"].url
-        targets.append(Target("inc_redis", "/inc, Redis sessions, lock on", "redis",
-                              "POST", "/inc", new_sessions(url, connections)))
+    if "stores" in servers:
+        url = servers["stores"].url
+        if "REDIS_URL" in stores:
+            targets.append(Target("inc_redis", "/inc, Redis sessions, lock on", "stores",
+                                  "POST", "/inc", new_sessions(url, connections)))
         known = {s["name"] for s in strategies}
         for s in get_json(url + "/api/strategies"):
-            if s["name"] not in known:
+            if s["name"] not in known:  # reset first: memcached counts only once reset
+                urllib.request.urlopen(urllib.request.Request(
+                    f"{url}/shared/{s['name']}/reset", method="POST"), timeout=10).close()
                 targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc",
-                                      "redis", "POST", f"/shared/{s['name']}/inc",
+                                      "stores", "POST", f"/shared/{s['name']}/inc",
                                       safe_against=s["safe_against"]))
     for count in sorted(cookies):
         targets.append(Target(f"sessions_{count}", f"/inc, {count:,} sessions stored",
@@ -217,8 +227,8 @@ def check_targets(by_key, scaling):
     return checks
 
 def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0, warmup=1.0,
-              session_counts=(100, 10_000, 100_000), redis_url=None, load_generator="auto",
-              root=None, say=lambda message: None):
+              session_counts=(100, 10_000, 100_000), stores=None, load_generator="auto",
+              root=None, contention=0, say=lambda message: None):
     """Run the whole benchmark and return the report as a dict."""
     if load_generator == "auto":
         load_generator = "wrk" if shutil.which("wrk") else "python"
@@ -229,10 +239,13 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
     try:
         if session_counts:
             say(f"writing {', '.join(f'{n:,}' for n in session_counts)} session files")
-        servers, cookies = start_servers(root, model, workers, session_counts, redis_url)
-        targets = build_targets(servers, cookies, connections)
+        stores = stores or {}
+        servers, cookies = start_servers(root, model, workers, session_counts, stores)
+        targets = build_targets(servers, cookies, connections, stores)
         samples = run_rounds(targets, servers, load, connections, rounds, duration, warmup,
                              root, say)
+        bursts = (measure_contention(targets, servers, contention, rounds, say)
+                  if contention else [])
     finally:
         for server in servers.values():
             server.stop()
@@ -240,8 +253,10 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
     rows, checks = summarise(targets, samples)
     settings = {"model": model, "workers": workers, "connections": connections,
                 "rounds": rounds, "duration": duration, "warmup": warmup,
-                "load_generator": generator_version(load_generator), "redis_url": redis_url}
-    return {"machine": host, "settings": settings, "rows": rows, "checks": checks}
+                "load_generator": generator_version(load_generator), "stores": stores,
+                "contention": contention}
+    return {"machine": host, "settings": settings, "rows": rows, "checks": checks,
+            "contention": bursts}
 
 
 @click.command("bench")
@@ -256,7 +271,12 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
               help="seconds per target before the rounds, not counted (0: none)")
 @click.option("--sessions", "session_counts", default="100,10000,100000", show_default=True,
               help="session files stored for the scaling rows, comma-separated ('' for none)")
-@click.option("--redis-url", default=None, help="also measure Redis (sessions and strategy)")
+@click.option("--redis-url", default=None, help="also measure Redis (sessions and strategies)")
+@click.option("--memcached-url", default=None, help="also measure the memcached strategies")
+@click.option("--postgres-url", default=None, help="also measure the PostgreSQL strategies")
+@click.option("--contention", default=0, show_default=True, type=click.IntRange(0, 1000),
+              help="then fire a burst of this many simultaneous clients at every strategy, "
+                   "once per round (0: no bursts)")
 @click.option("--load-generator", type=click.Choice(["auto", "wrk", "python"]), default="auto",
               show_default=True, help="auto: wrk when installed, else Python threads")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, writable=True),
@@ -264,7 +284,8 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.option("--markdown", is_flag=True, help="print the tables as Markdown")
 def bench_command(model, workers, connections, rounds, duration, warmup, session_counts,
-                  redis_url, load_generator, root, as_json, markdown):
+                  redis_url, memcached_url, postgres_url, contention, load_generator, root,
+                  as_json, markdown):
     """Measure what safety costs: req/s, p50/p99 and the ratio to a bare route."""
     try:
         counts = sorted({int(n) for n in session_counts.split(",") if n.strip()})
@@ -284,8 +305,11 @@ def bench_command(model, workers, connections, rounds, duration, warmup, session
         click.echo(f"[{time.strftime('%H:%M:%S')}] {message}", err=True)
 
     try:
+        stores = {key: url for key, url in (("REDIS_URL", redis_url),
+                                            ("MEMCACHED_URL", memcached_url),
+                                            ("POSTGRES_URL", postgres_url)) if url}
         report = run_bench(model, workers, connections, rounds, duration, warmup, counts,
-                           redis_url, load_generator, root, say)
+                           stores, load_generator, root, contention, say)
     except (RuntimeError, TimeoutError) as error:  # a server that did not start, or wrk
         raise click.ClickException(str(error)) from None
     if as_json:

@@ -41,7 +41,7 @@ def safe_against(scopes):
 
 
 def tables(report):
-    """Return (title, header, rows) of the two result tables."""
+    """Return (title, header, rows) of the result tables (empty ones are not printed)."""
     rows = report["rows"]
     safety = [[r["label"], safe_against(r["safe_against"]), num(r["req_per_s"], ",.0f"),
                num(r["ratio"]), spread(r["round_ratios"]), num(r["p50_ms"]), num(r["p99_ms"]),
@@ -51,12 +51,20 @@ def tables(report):
                 num(r["cost_ratio"]), spread(r["round_ratios"]), num(r["p50_ms"]),
                 num(r["p99_ms"]), num(r["cpu_us_per_request"], ".0f"), num(r["cpu_cost_ratio"]),
                 str(r["errors"])] for r in rows if r["sessions"] is not None]
+    bursts = [[r["label"], safe_against(r["safe_against"]), num(r["burst_ms_median"], ".1f"),
+               num(r["burst_ms_max"], ".1f"), num(r["retries_per_request"]),
+               num(r["most_retries"], "d"), str(r["errors"])]
+              for r in report.get("contention", [])]
+    clients = report["settings"].get("contention")
     return [("What does safety cost?",
              ["target", "safe against", "req/s", "vs bare", "rounds", "p50 ms", "p99 ms",
               "CPU us/req", "CPU vs bare", "errors"], safety),
             ("Session-store scaling: POST /inc",
              ["sessions stored", "req/s", "ms/req", "cost vs fewest", "rounds", "p50 ms",
-              "p99 ms", "CPU us/req", "CPU cost vs fewest", "errors"], scaling)]
+              "p99 ms", "CPU us/req", "CPU cost vs fewest", "errors"], scaling),
+            (f"Under contention: bursts of {clients} simultaneous clients",
+             ["target", "safe against", "burst ms (median)", "burst ms (max)",
+              "retries/request", "most retries", "errors"], bursts)]
 
 
 def check_lines(report):

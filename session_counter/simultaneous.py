@@ -29,6 +29,7 @@ class Answer:
     instance: str | None
     error: str | None
     elapsed: float  # seconds from the barrier release to the answer (or failure)
+    retries: int | None = None  # swaps a compare-and-swap strategy lost before it won
 
 
 def _as_int(raw: object) -> int | None:
@@ -42,17 +43,18 @@ def _as_int(raw: object) -> int | None:
     return None
 
 
-def parse_json_answer(status: int, body: bytes) -> tuple[int | None, int | None, str | None]:
-    """Read (value or counter, pid, thread) from a JSON body; None for whatever is missing."""
+def parse_json_answer(status: int, body: bytes) -> tuple:
+    """Read (value or counter, pid, thread, retries) from a JSON body; None when missing."""
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return None, None, None
+        return None, None, None, None
     if not isinstance(data, dict):
-        return None, None, None
+        return None, None, None, None
     value = _as_int(data["value"] if "value" in data else data.get("counter"))
     thread = data.get("thread")
-    return value, _as_int(data.get("pid")), None if thread is None else str(thread)
+    return (value, _as_int(data.get("pid")), None if thread is None else str(thread),
+            _as_int(data.get("retries")))
 
 
 def loopback_target(base_url: str) -> tuple[str, int]:
@@ -89,7 +91,7 @@ def fire_simultaneously(base_urls: list[str], path: str, n: int, *, method: str 
     def client(i: int) -> None:
         """Connect, wait for the release, send one request and record the Answer."""
         instance, host, port = targets[i % len(targets)]
-        status, value, pid, thread, error = 0, None, None, None, None
+        status, value, pid, thread, error, retries = 0, None, None, None, None, None
         try:
             conn = conns[i] = http.client.HTTPConnection(host, port, timeout=timeout)
             conn.connect()
@@ -104,12 +106,14 @@ def fire_simultaneously(base_urls: list[str], path: str, n: int, *, method: str 
                 conn.request(method, path, headers=sent_headers)
                 response = conn.getresponse()
                 status, body = response.status, response.read()
-                value, pid, thread = parse(status, body)
+                # a parse function may add a 4th item: the answer's retries
+                value, pid, thread, *more = parse(status, body)
+                retries = more[0] if more else None
             except (OSError, http.client.HTTPException) as exc:
                 status, error = 0, f"request failed: {exc!r}"
             finally:
                 conn.close()
-        answer = Answer(status, value, pid, thread, instance, error, since_release())
+        answer = Answer(status, value, pid, thread, instance, error, since_release(), retries)
         with lock:
             if not closed:
                 results[i] = answer

@@ -13,7 +13,7 @@ from session_counter import create_app
 from session_counter.bench import bench_command, fill_sessions, summarise
 from session_counter.bench_load import LOAD_GENERATORS, Sample, Target, merged_percentile
 from session_counter.harness import running_server
-from session_counter.strategies import get_strategies
+from session_counter.strategies import COMPARE_AND_SWAP, STRATEGY_CLASSES, get_strategies
 
 JSON = {"Accept": "application/json"}
 
@@ -134,12 +134,15 @@ def test_load_generator_sends_each_connection_its_own_sessions(tmp_path, generat
     assert 0 < sample.quantiles[0]
 
 
-@pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["files", pytest.param("stores", marks=[pytest.mark.redis,
+                                                                pytest.mark.memcached])])
 def redis_option(request):
-    """Bench the file store (with scaling rows), or also Redis (without them)."""
+    """Bench the file store (with scaling rows), or also Redis and memcached (without them),
+    with bursts of simultaneous clients."""
     if request.param == "files":
         return [], "5,20"
-    return ["--redis-url", request.getfixturevalue("redis_url")], ""
+    return ["--redis-url", request.getfixturevalue("redis_url"), "--memcached-url",
+            request.getfixturevalue("memcached_url"), "--contention", "6"], ""
 
 
 @pytest.mark.server
@@ -157,7 +160,8 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
     expected = {"bare", "inc_lock", "inc_nolock", "new_sweep", "new_nosweep"}
     expected |= {f"shared_{name}" for name in get_strategies(app)}
     if extra:
-        expected |= {"inc_redis", "shared_redis"}
+        expected |= {"inc_redis"} | {f"shared_{cls.name}" for cls in STRATEGY_CLASSES
+                                     if cls.store in ("redis", "memcached")}
     expected |= {f"sessions_{n}" for n in sessions.split(",") if n}
     assert set(rows) == expected
     for row in rows.values():
@@ -175,6 +179,14 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
     assert len(report["checks"]) == (3 if sessions else 2)
     assert report["settings"]["load_generator"].startswith("Python")
     assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
+    bursts = {row["key"]: row for row in report["contention"]}
+    assert set(bursts) == ({key for key in rows if key.startswith("shared_")} if extra else set())
+    techniques = {f"shared_{cls.name}": cls.technique for cls in STRATEGY_CLASSES}
+    for key, row in bursts.items():  # 2 rounds: 2 bursts of 6
+        assert (row["requests"], row["errors"], row["bursts"]) == (12, 0, 2)
+        assert 0 < row["burst_ms_median"] <= row["burst_ms_max"]
+        # the answers of compare-and-swap strategies say how many swaps they lost
+        assert (row["retries"] is None) == (techniques[key] != COMPARE_AND_SWAP)
 
 
 @pytest.mark.server
@@ -198,3 +210,19 @@ def test_bad_options_are_clear_errors(runner, args, complaint):
     result = runner.invoke(bench_command, args)
     assert result.exit_code == 2 and complaint in result.output
     assert "Traceback" not in result.output
+
+
+def test_contention_row_is_computed_from_the_answers():
+    from session_counter.bench_contention import contention_row
+    from session_counter.simultaneous import Answer
+
+    target = Target("shared_x", "/shared/x/inc", "main", "POST", "/shared/x/inc",
+                    safe_against=["threads"])
+    answers = [Answer(200, 1, 7, "t", "i", None, 0.010, 0),
+               Answer(200, 2, 7, "t", "i", None, 0.020, 3),
+               Answer(503, None, None, None, "i", None, 0.030)]
+    row = contention_row(target, [0.02, 0.04, 0.03], answers)
+    assert (row["requests"], row["errors"], row["bursts"]) == (3, 1, 3)
+    assert (row["retries"], row["retries_per_request"], row["most_retries"]) == (3, 1.5, 3)
+    assert row["burst_ms_median"] == pytest.approx(30.0)
+    assert row["burst_ms_max"] == pytest.approx(40.0)

@@ -197,15 +197,16 @@ def test_zero_clients():
 
 
 @pytest.mark.parametrize("body, expected", [
-    (b'{"value": 7, "pid": 12, "thread": "T-1"}', (7, 12, "T-1")),
-    (b'{"counter": 3}', (3, None, None)),
-    (b'{"value": 4, "counter": 9}', (4, None, None)),
-    (b'{"value": null, "counter": 9}', (None, None, None)),
-    (b'{"pid": 5}', (None, 5, None)),
-    (b'[1, 2]', (None, None, None)),
-    (b'<html>oops</html>', (None, None, None)),
-    (b'\xff\xfe', (None, None, None)),
-    (b'', (None, None, None)),
+    (b'{"value": 7, "pid": 12, "thread": "T-1"}', (7, 12, "T-1", None)),
+    (b'{"counter": 3}', (3, None, None, None)),
+    (b'{"value": 5, "retries": 2}', (5, None, None, 2)),
+    (b'{"value": 4, "counter": 9}', (4, None, None, None)),
+    (b'{"value": null, "counter": 9}', (None, None, None, None)),
+    (b'{"pid": 5}', (None, 5, None, None)),
+    (b'[1, 2]', (None, None, None, None)),
+    (b'<html>oops</html>', (None, None, None, None)),
+    (b'\xff\xfe', (None, None, None, None)),
+    (b'', (None, None, None, None)),
 ])
 def test_parse_json_answer(body, expected):
     assert parse_json_answer(200, body) == expected
