@@ -67,27 +67,49 @@ class RunningServer:
             shutil.rmtree(self.instance_path, ignore_errors=True)
 
 
+def clean_environ():
+    """Return this process's environment without SESSION_COUNTER_* or FLASK_* variables.
+
+    A developer's own settings (a Redis URL, an instance folder, FLASK_DEBUG) must not
+    reach a lab or test server: two "instances" would share one database, and the lab
+    would reset the developer's real counters.
+    """
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith(("SESSION_COUNTER_", "FLASK_"))}
+
+
+def server_env(instance_path, config=None, env=None):
+    """Return a server's environment: clean_environ(), then only what the caller passes.
+
+    ``config`` values go in as SESSION_COUNTER_<NAME> (text as it is, anything else as
+    JSON; None leaves the setting unset); ``env`` adds raw variables.
+    """
+    child_env = {**clean_environ(), **(env or {})}
+    for key, value in (config or {}).items():
+        if value is not None:
+            child_env[f"SESSION_COUNTER_{key}"] = value if isinstance(value, str) \
+                else json.dumps(value)
+    child_env["SESSION_COUNTER_INSTANCE_PATH"] = instance_path
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT,
+                                                            child_env.get("PYTHONPATH")]))
+    return child_env
+
+
 def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=None,
                  config=None, timeout=30.0):
     """Start ``model`` on a free 127.0.0.1 port and return once it answers /healthz.
 
-    ``config`` is a dict of settings passed as SESSION_COUNTER_* variables; each server
-    gets its own instance folder unless ``instance_path`` names one (several servers
-    sharing a folder behave like several processes of one machine).
+    ``config`` is a dict of settings passed as SESSION_COUNTER_* variables, the only
+    ones the server sees (server_env); each server gets its own instance folder unless
+    ``instance_path`` names one (several servers sharing a folder behave like several
+    processes of one machine).
     """
     if model not in SERVER_MODELS:
         raise ValueError(f"unknown server model {model!r}; choose from {SERVER_MODELS}")
     owns_instance_path = instance_path is None
     instance_path = instance_path or tempfile.mkdtemp(prefix="session-counter-")
     port = free_port()
-    child_env = dict(os.environ, **(env or {}))
-    child_env["SESSION_COUNTER_INSTANCE_PATH"] = instance_path
-    # set by the `flask` CLI (e.g. the race lab); app.run() in the child would refuse to serve
-    child_env.pop("FLASK_RUN_FROM_CLI", None)
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT,
-                                                            child_env.get("PYTHONPATH")]))
-    for key, value in (config or {}).items():
-        child_env[f"SESSION_COUNTER_{key}"] = value if isinstance(value, str) else json.dumps(value)
+    child_env = server_env(instance_path, config=config, env=env)
     log_path = os.path.join(instance_path, f"server-{port}.log")
     command = [sys.executable, "-m", "session_counter.serve", "--server", model,
                "--host", "127.0.0.1", "--port", str(port),

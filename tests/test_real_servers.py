@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from session_counter.harness import PROJECT_ROOT, free_port, running_server
+from session_counter.harness import PROJECT_ROOT, clean_environ, free_port, running_server
 from session_counter.simultaneous import fire_simultaneously
 from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
 
@@ -67,7 +67,7 @@ def test_one_client_keeps_its_counter_across_worker_processes(gunicorn4):
 def test_run_py_serves_with_gunicorn_workers(tmp_path):
     """`python run.py --workers 2` starts gunicorn and prints the URL to open."""
     port = free_port()
-    env = dict(os.environ, SESSION_COUNTER_INSTANCE_PATH=str(tmp_path / "instance"))
+    env = dict(clean_environ(), SESSION_COUNTER_INSTANCE_PATH=str(tmp_path / "instance"))
     process = subprocess.Popen([sys.executable, "run.py", "--workers", "2", "--port", str(port)],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -91,7 +91,7 @@ def test_run_py_serves_with_gunicorn_workers(tmp_path):
 def test_run_py_refuses_an_unwritable_instance_folder(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = dict(os.environ, SESSION_COUNTER_INSTANCE_PATH=str(blocker / "instance"))
+    env = dict(clean_environ(), SESSION_COUNTER_INSTANCE_PATH=str(blocker / "instance"))
     done = subprocess.run([sys.executable, "run.py"], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode != 0
@@ -105,7 +105,7 @@ def test_run_py_refuses_an_unwritable_instance_folder(tmp_path):
 def test_run_py_refuses_to_start_without_its_store(tmp_path, setting, store):
     """A configured store that does not answer stops run.py with the URL and the fix."""
     url = f"{store.lower()}://127.0.0.1:{free_port()}"
-    env = dict(os.environ, SESSION_COUNTER_INSTANCE_PATH=str(tmp_path),
+    env = dict(clean_environ(), SESSION_COUNTER_INSTANCE_PATH=str(tmp_path),
                **{f"SESSION_COUNTER_{setting}": url})
     done = subprocess.run([sys.executable, "run.py", "--port", str(free_port())], env=env,
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
@@ -117,7 +117,7 @@ def test_run_py_refuses_to_start_without_its_store(tmp_path, setting, store):
 def test_flask_cli_refuses_an_unwritable_instance_folder(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = dict(os.environ, SESSION_COUNTER_INSTANCE_PATH=str(blocker / "instance"))
+    env = dict(clean_environ(), SESSION_COUNTER_INSTANCE_PATH=str(blocker / "instance"))
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "session_counter",
                            "sessions", "prune"], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=30)

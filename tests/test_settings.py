@@ -10,6 +10,7 @@ import pytest
 
 from session_counter import create_app
 from session_counter.config import DEFAULTS, setting_names, setting_type
+from session_counter.harness import clean_environ
 from session_counter.startup_checks import StartupError
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -133,8 +134,7 @@ def test_every_variable_the_project_names_is_a_setting_or_let_through():
 
 
 def test_run_py_prints_the_refusal_without_a_traceback(tmp_path):
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("SESSION_COUNTER_")}
+    env = clean_environ()
     env.update(SESSION_COUNTER_INSTANCE_PATH=str(tmp_path / "instance"),
                SESSION_COUNTER_SESSION_LOCK_TIMEOUT="ten")
     done = subprocess.run([sys.executable, "run.py"], cwd=PROJECT_ROOT, env=env,
