@@ -36,7 +36,9 @@ def server():
 def violations(page):
     """Return axe-core's violations on the page as readable lines (empty when none)."""
     # colours are judged as drawn: let a result still fading in finish first
-    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
+    page.evaluate("""() => Promise.all(document.getAnimations()
+      .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+      .map(a => a.finished))""")
     found = Axe().run(page, options=AXE_OPTIONS).response["violations"]
     return [f"{v['id']} ({v['impact']}): {v['help']}: "
             + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
