@@ -11,7 +11,6 @@ import struct
 
 import pytest
 
-from session_counter import create_app
 from session_counter.session_ids import log_name
 from session_counter.session_store import HEADER, MAGIC
 
@@ -45,10 +44,10 @@ def only_session_file(app):
 
 
 @pytest.mark.redis
-def test_a_pickle_in_redis_runs_no_code_and_starts_a_fresh_session(tmp_path, redis_url,
-                                                                    redis_server, caplog):
-    app = create_app({"TESTING": True, "REDIS_URL": redis_url},
-                     instance_path=str(tmp_path / "instance"))
+def test_a_pickle_in_redis_runs_no_code_and_starts_a_fresh_session(make_app, tmp_path,
+                                                                    redis_url, redis_server,
+                                                                    caplog):
+    app = make_app({"TESTING": True, "REDIS_URL": redis_url})
     client = app.test_client()
     assert client.post("/inc", headers=JSON).json["counter"] == 1
     sid = session_id(client)

@@ -7,7 +7,6 @@ import threading
 
 import pytest
 
-from session_counter import create_app
 
 JSON = {"Accept": "application/json"}
 
@@ -62,10 +61,9 @@ def test_a_short_write_of_a_new_session_answers_503_and_leaves_no_file(client, a
 
 
 @pytest.fixture
-def unlocked_app(tmp_path):
+def unlocked_app(make_app):
     """An app without the per-session lock, whose waits end after 0.5 s."""
-    return create_app({"TESTING": True, "SESSION_LOCK": False, "SESSION_LOCK_TIMEOUT": 0.5},
-                      instance_path=str(tmp_path / "instance"))
+    return make_app({"TESTING": True, "SESSION_LOCK": False, "SESSION_LOCK_TIMEOUT": 0.5})
 
 
 @pytest.fixture

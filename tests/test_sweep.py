@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from session_counter import create_app
 from session_counter.sessions import sweep_lock_path
 
 from .session_files import age_session_file
@@ -16,9 +15,11 @@ from .session_files import age_session_file
 JSON = {"Accept": "application/json"}
 
 
-def make_app(tmp_path, **config):
-    """An app on a fresh instance folder with ``config`` on top of the defaults."""
-    return create_app({"TESTING": True, **config}, instance_path=str(tmp_path / "instance"))
+@pytest.fixture
+def sweep_app(make_app):
+    """Build an app on a fresh instance folder with settings on top of the defaults."""
+    return lambda instance_path=None, **config: make_app({"TESTING": True, **config},
+                                                         instance_path=instance_path)
 
 
 def session_files(app):
@@ -34,9 +35,9 @@ def new_session(app):
     return name
 
 
-def test_300_expired_sessions_are_gone_within_100_new_sessions(tmp_path):
+def test_300_expired_sessions_are_gone_within_100_new_sessions(sweep_app):
     """Lifetime 2 s: 300 sessions expire; new clients alone (no cron) delete them all."""
-    app = make_app(tmp_path, PERMANENT_SESSION_LIFETIME=2, SESSION_SWEEP_SECONDS=3600)
+    app = sweep_app(PERMANENT_SESSION_LIFETIME=2, SESSION_SWEEP_SECONDS=3600)
     expired = {new_session(app) for _ in range(300)}
     time.sleep(3)
     fresh = set()
@@ -46,8 +47,8 @@ def test_300_expired_sessions_are_gone_within_100_new_sessions(tmp_path):
     assert session_files(app) == fresh  # only the expired ones went
 
 
-def test_a_sweep_is_due_after_some_seconds_without_new_sessions(tmp_path):
-    app = make_app(tmp_path, PERMANENT_SESSION_LIFETIME=1, SESSION_SWEEP_SECONDS=1)
+def test_a_sweep_is_due_after_some_seconds_without_new_sessions(sweep_app):
+    app = sweep_app(PERMANENT_SESSION_LIFETIME=1, SESSION_SWEEP_SECONDS=1)
     clients = [app.test_client() for _ in range(5)]
     for client in clients:
         client.post("/inc")
@@ -57,8 +58,8 @@ def test_a_sweep_is_due_after_some_seconds_without_new_sessions(tmp_path):
     assert session_files(app) == set()
 
 
-def test_a_sweep_examines_a_bounded_batch_and_goes_on_where_it_stopped(tmp_path):
-    app = make_app(tmp_path, SESSION_SWEEP_BATCH=50, SESSION_SWEEP_EVERY=10_000)
+def test_a_sweep_examines_a_bounded_batch_and_goes_on_where_it_stopped(sweep_app):
+    app = sweep_app(SESSION_SWEEP_BATCH=50, SESSION_SWEEP_EVERY=10_000)
     names = [new_session(app) for _ in range(120)]
     for name in names[:100]:
         age_session_file(os.path.join(app.config["SESSION_DIR"], name), 10)
@@ -69,8 +70,8 @@ def test_a_sweep_examines_a_bounded_batch_and_goes_on_where_it_stopped(tmp_path)
     assert session_files(app) == set(names[100:])
 
 
-def test_one_process_sweeps_at_a_time(tmp_path):
-    app = make_app(tmp_path)
+def test_one_process_sweeps_at_a_time(sweep_app):
+    app = sweep_app()
     name = new_session(app)
     age_session_file(os.path.join(app.config["SESSION_DIR"], name), 10)
     fd = os.open(sweep_lock_path(app), os.O_RDWR | os.O_CREAT, 0o600)
@@ -83,8 +84,8 @@ def test_one_process_sweeps_at_a_time(tmp_path):
     assert app.session_interface.sweeper.sweep() == (1, 0, 0)
 
 
-def test_a_sweep_keeps_a_file_being_written_and_its_writer_saves_it_anew(tmp_path):
-    app = make_app(tmp_path)
+def test_a_sweep_keeps_a_file_being_written_and_its_writer_saves_it_anew(sweep_app):
+    app = sweep_app()
     client = app.test_client()
     client.post("/inc")
     (name,) = session_files(app)
@@ -102,8 +103,8 @@ def test_a_sweep_keeps_a_file_being_written_and_its_writer_saves_it_anew(tmp_pat
     assert store.get(key) == {"counter": 7}
 
 
-def test_the_sweep_deletes_an_older_versions_pickle_files(tmp_path):
-    app = make_app(tmp_path)
+def test_the_sweep_deletes_an_older_versions_pickle_files(sweep_app):
+    app = sweep_app()
     path = os.path.join(app.config["SESSION_DIR"], "0" * 64)
     with open(path, "wb") as f:
         f.write(struct.pack("I", 0) + pickle.dumps({"counter": 3}))
@@ -111,13 +112,13 @@ def test_the_sweep_deletes_an_older_versions_pickle_files(tmp_path):
     assert not os.path.exists(path)
 
 
-def test_below_the_free_space_floor_new_sessions_get_503_and_old_ones_go_on(tmp_path):
-    app = make_app(tmp_path, MIN_FREE_BYTES=0)
+def test_below_the_free_space_floor_new_sessions_get_503_and_old_ones_go_on(sweep_app):
+    app = sweep_app(MIN_FREE_BYTES=0)
     old_client = app.test_client()
     old_client.post("/inc")
     statvfs = os.statvfs(app.config["SESSION_DIR"])
     floor = statvfs.f_bavail * statvfs.f_frsize + 10**15  # more than this disk has free
-    full = make_app(tmp_path, MIN_FREE_BYTES=floor)  # the same instance folder
+    full = sweep_app(app.instance_path, MIN_FREE_BYTES=floor)  # the same instance folder
     existing = full.test_client()
     existing.set_cookie("session", old_client.get_cookie("session").value)
     assert existing.post("/inc", headers=JSON).json["counter"] == 2
@@ -132,6 +133,6 @@ def test_below_the_free_space_floor_new_sessions_get_503_and_old_ones_go_on(tmp_
 
 
 @pytest.mark.parametrize("floor", [0, 1])
-def test_a_floor_below_the_free_space_refuses_nothing(tmp_path, floor):
-    app = make_app(tmp_path, MIN_FREE_BYTES=floor)
+def test_a_floor_below_the_free_space_refuses_nothing(sweep_app, floor):
+    app = sweep_app(MIN_FREE_BYTES=floor)
     assert app.test_client().post("/inc", headers=JSON).json["counter"] == 1
