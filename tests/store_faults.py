@@ -9,9 +9,16 @@ Any strategy's fault test (existing or new) uses the same three pieces:
   rounds keep running, so a fault lands in the middle of a run.
 - ``server_processes`` / ``kill_9``: find a process of a real server (a worker, the
   manager) by its command line, and SIGKILL it, waiting until it is gone.
+- ``break_and_repair(run, break_it, repair_it)``: the usual sequence (rounds before,
+  break, rounds while broken, repair, rounds after), with buffer phases so that every
+  "down" round began after the fault and ended before the repair.
 - ``handed_out`` / ``assert_each_number_once``: the numbers of the 200 answers, and the
   exact-set check: no number twice, none above the stored value, and only as many
   numbers missing as there were answers lost in flight.
+- ``statuses``, ``stored_value``, ``first_rounds``: small readers for the assertions.
+
+Used by tests/test_store_faults.py (thread_lock, manager, sqlite, file_lock, redis) and
+tests/test_kv_faults.py (redis_watch, memcached).
 """
 
 import collections
@@ -83,6 +90,46 @@ def post_inc(url, name, session=requests):
     return answer.status_code, body.get("value"), body.get("message")
 
 
+def statuses(answers):
+    """Return the set of HTTP statuses of ``answers`` (0: no answer)."""
+    return {a.status for a in answers}
+
+
+def stored_value(url, name):
+    """Read the stored value of a strategy (after the run)."""
+    answer = requests.get(f"{url}/shared/{name}", headers=JSON, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["value"]
+
+
+def first_rounds(run, count=3):
+    """Return the answers of the first ``count`` rounds: all finished before any fault."""
+    return [a for _, answers in run.rounds[:count] for a in answers]
+
+
+def break_and_repair(run, break_it, repair_it, after="after", while_down=lambda: None):
+    """Break the store mid-run, let rounds fail, repair it; tag rounds by what they saw.
+
+    A round is tagged with the phase it began in. Before the break and before the repair
+    the round in flight is let finish (``drain``), and a buffer phase follows each event:
+    every "before" round ended before the break; every "down" and "down:end" round began
+    after the break and ended before the repair; every "back" round began after it. A
+    "breaking" or "repairing" round may straddle its event.
+    Phases: before, breaking, down, down:end, repairing, back, then ``after``.
+    ``while_down()`` runs while the store is broken; its result is returned.
+    """
+    run.phase("breaking", after_rounds=3, drain=True)
+    break_it()
+    run.phase("down", after_rounds=1)
+    seen = while_down()
+    run.phase("down:end", after_rounds=2)
+    run.phase("repairing", after_rounds=1, drain=True)
+    repair_it()
+    run.phase("back", after_rounds=1)
+    run.phase(after, after_rounds=2)
+    return seen
+
+
 def handed_out(answers):
     """Return the numbers of the 200 answers (a list: duplicates stay visible)."""
     return [a.value for a in answers if a.status == 200]
@@ -143,13 +190,19 @@ class IncrementRun:
         with self._lock:
             return sum(1 for p, _ in self.rounds if p == phase)
 
-    def phase(self, name, after_rounds=2, timeout=30.0):
-        """Wait until ``after_rounds`` rounds finished in the current phase, then switch."""
+    def phase(self, name, after_rounds=2, timeout=30.0, drain=False):
+        """Wait until ``after_rounds`` rounds finished in the current phase, then switch;
+        with ``drain``, also wait until the round in flight at the switch has finished
+        (so that every round of the phase before ends before what comes next)."""
         current = self._phase
         wait_until(lambda: self.done_in(current) >= after_rounds or not self._thread.is_alive(),
                    timeout)
         with self._lock:
             self._phase = name
+            finished = len(self.rounds)
+        if drain:
+            wait_until(lambda: len(self.rounds) > finished or not self._thread.is_alive(),
+                       timeout)
 
     def answers(self, *phases):
         """Return every answer of the rounds run in ``phases`` (all rounds without any)."""

@@ -15,46 +15,12 @@ from session_counter.harness import running_server
 
 from .memcached_server import running_memcached
 from .redis_server import running_redis
-from .store_faults import JSON, IncrementRun, assert_each_number_once, handed_out, post_inc
+from .store_faults import (IncrementRun, assert_each_number_once, break_and_repair, first_rounds,
+                           handed_out, post_inc, statuses, stored_value)
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 CLIENTS = 10
-
-
-def statuses(answers):
-    """Return the set of HTTP statuses of ``answers``."""
-    return {a.status for a in answers}
-
-
-def stored_value(url, name):
-    """Read the stored value of a strategy (after the run)."""
-    answer = requests.get(f"{url}/shared/{name}", headers=JSON, timeout=30)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["value"]
-
-
-def first_rounds(run, count=3):
-    """Return the answers of the first ``count`` rounds: all finished before any fault."""
-    return [a for _, answers in run.rounds[:count] for a in answers]
-
-
-def kill_and_restart(run, server, after):
-    """Kill ``server`` mid-run, let rounds fail, start it again; tag rounds by what they saw.
-
-    A round is tagged with the phase it began in, and the event that ends a phase comes
-    right after the switch, so the round then in flight straddles it. Hence a buffer
-    phase before each event that must not touch a phase: every "down" round began after
-    the kill and ended before the start; every "back" round began after the start.
-    """
-    run.phase("killing", after_rounds=3)
-    server.stop(signal.SIGKILL)
-    run.phase("down", after_rounds=1)
-    run.phase("down:end", after_rounds=2)
-    run.phase("starting", after_rounds=1)
-    server.start()
-    run.phase("back", after_rounds=1)
-    run.phase(after, after_rounds=2)
 
 
 @pytest.mark.redis
@@ -65,7 +31,8 @@ def test_redis_watch_killed_mid_run_hands_out_no_number_twice(tmp_path):
                 "REDIS_URL": redis_server.url, "RACE_WINDOW": 0.001}) as server:
         requests.post(f"{server.url}/shared/redis_watch/reset", timeout=30).raise_for_status()
         with IncrementRun(server.url, "redis_watch", clients=CLIENTS) as run:
-            kill_and_restart(run, redis_server, after="done")
+            break_and_repair(run, lambda: redis_server.stop(signal.SIGKILL), redis_server.start,
+                             after="done")
         stored = stored_value(server.url, "redis_watch")
 
     assert statuses(first_rounds(run)) == {200}
@@ -88,7 +55,8 @@ def test_memcached_killed_mid_run_refuses_until_reset_then_counts_again(tmp_path
                 "MEMCACHED_URL": memcached_server.url, "RACE_WINDOW": 0.001}) as server:
         requests.post(f"{server.url}/shared/{name}/reset", timeout=30).raise_for_status()
         with IncrementRun(server.url, name, clients=CLIENTS) as run:
-            kill_and_restart(run, memcached_server, after="refused")
+            break_and_repair(run, lambda: memcached_server.stop(signal.SIGKILL),
+                             memcached_server.start, after="refused")
             refusal = post_inc(server.url, name)
             run.phase("refused:end", after_rounds=1)
             run.phase("resetting", after_rounds=1)
@@ -97,7 +65,7 @@ def test_memcached_killed_mid_run_refuses_until_reset_then_counts_again(tmp_path
             run.phase("done", after_rounds=2)
         stored = stored_value(server.url, name)
 
-    before_reset = run.answers("before", "killing", "down", "down:end", "starting", "back",
+    before_reset = run.answers("before", "breaking", "down", "down:end", "repairing", "back",
                                "refused")
     assert statuses(first_rounds(run)) == {200}
     assert statuses(run.answers("down", "back", "refused")) == {503}

@@ -34,6 +34,28 @@ STORES = {
 }
 
 
+class Remembered:
+    """An answer asked of a store at most every ``keep_for`` seconds, shared by threads.
+
+    For what a store says about itself (its persistence settings): asked when first
+    needed, then believed for a while, since a setting can change at run time.
+    """
+
+    def __init__(self, ask, keep_for=30.0):
+        """``ask()`` returns the answer (and handles its own failures)."""
+        self._ask, self.keep_for = ask, keep_for
+        self._answer, self._until = None, 0.0
+        self._lock = threading.Lock()
+
+    def get(self):
+        """Return the answer, asking again when it is older than ``keep_for``."""
+        with self._lock:
+            if time.monotonic() >= self._until:
+                self._answer = self._ask()
+                self._until = time.monotonic() + self.keep_for
+            return self._answer
+
+
 class CounterStrategy(ABC):
     """A shared counter: ``increment`` hands out the next number, atomically or not.
 
@@ -54,6 +76,12 @@ class CounterStrategy(ABC):
     state_lives_in: str = "instance"
     #: When available() can be False: what the strategy needs, said to the user.
     requires: str = ""
+    #: What can make the store lose its count, after which numbers already handed out
+    #: could be handed out again (or are refused until a reset): short phrases, shown on
+    #: the page and in /api/strategies. () means it keeps its count through all of them.
+    #: Every strategy must say (None is refused by a test): a label must never claim
+    #: more than the store keeps.
+    loses_count_on: tuple | None = None
 
     def __init__(self, app):
         """Read what the strategy needs from app.config; open nothing yet."""
@@ -127,6 +155,8 @@ class CounterStrategy(ABC):
             "state_lives_in": self.state_lives_in,
             "store": self.store,
             "technique": self.technique,
+            "loses_count_on": (None if self.loses_count_on is None
+                               else list(self.loses_count_on)),
             # Retries counted by the process that answered (each worker has its own count).
             "retries": self.retries if self.counts_retries() else None,
         }

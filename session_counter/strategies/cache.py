@@ -40,6 +40,8 @@ class CacheStrategy(CounterStrategy):
     """What both Flask-Caching strategies share: the cache, a key of their own, read and reset."""
 
     store = "flask-caching"
+    loses_count_on = ("a power cut or kernel crash: the last writes, as the cache file is "
+                      "never fsynced",)
     technique = READ_THEN_WRITE
     safe_against = frozenset()
 

@@ -16,17 +16,21 @@ class FileLock(CounterStrategy):
     safe_against = frozenset({THREADS, PROCESSES})
     store = "file"
     technique = LOCK
+    loses_count_on = ("a power cut or kernel crash: the last increments, as the file is "
+                      "never fsynced",)
 
     def __init__(self, app):
         """Keep the counter file in the instance folder."""
         super().__init__(app)
         self.path = os.path.join(app.instance_path, "file_lock_counter.txt")
 
-    def _locked(self, update):
+    def _locked(self, update, damaged_too=False):
         """Apply ``update(old) -> new`` under the lock; return the new value.
 
         Each call opens its own file description, so flock excludes other threads of
-        this process as well as other processes.
+        this process as well as other processes. A file that holds something other than
+        a number is damaged: counting on from 0 would hand out numbers again, so only a
+        reset (``damaged_too``) goes on.
         """
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -35,9 +39,15 @@ class FileLock(CounterStrategy):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             raw = os.pread(fd, 32, 0).strip()
+            damaged = bool(raw) and not raw.isdigit()
+            if damaged and not damaged_too:
+                raise StoreUnavailable(
+                    f"the counter file {self.path} is damaged (it holds {raw[:20]!r}, not a "
+                    "number): counting on from 0 would hand out numbers again. POST "
+                    f"/shared/{self.name}/reset starts it again from 0, deliberately.")
             old = int(raw) if raw.isdigit() else 0
             new = update(old)
-            if new != old:
+            if new != old or damaged:
                 data = str(new).encode()
                 os.pwrite(fd, data.ljust(20), 0)
             return new
@@ -55,5 +65,5 @@ class FileLock(CounterStrategy):
         return self._locked(lambda old: old)
 
     def reset(self):
-        """Store 0."""
-        return self._locked(lambda old: 0)
+        """Store 0 (also over a damaged file)."""
+        return self._locked(lambda old: 0, damaged_too=True)

@@ -98,6 +98,8 @@ class Manager(CounterStrategy):
     safe_against = frozenset({THREADS, PROCESSES})
     store = "manager"
     technique = ATOMIC
+    loses_count_on = ("a restart of the server: the count is in the manager process's "
+                      "memory (if only the manager dies, the counter answers 503 until reset)",)
     requires = "a server model other than gevent (multiprocessing cannot use patched sockets)"
 
     @classmethod

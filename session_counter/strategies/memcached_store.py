@@ -22,8 +22,8 @@ class MemcachedStrategy(CounterStrategy):
     store = "memcached"
     state_lives_in = "global"  # one number in memcached, for every instance
     requires = "memcached: set SESSION_COUNTER_MEMCACHED_URL (the race lab: --memcached-url)"
-    durability = ("memcached keeps the count in memory only: a restart loses it, and "
-                  "the counter then refuses to count until it is reset")
+    loses_count_on = ("a restart of memcached (or an eviction): it keeps the count in memory "
+                      "only, and the counter then answers 503 until it is reset",)
 
     @classmethod
     def available(cls, app):
@@ -66,7 +66,3 @@ class MemcachedStrategy(CounterStrategy):
         """Store 0: the one way a counter starts (again)."""
         if not self._run("resetting the shared counter", self.client.set, self.key, b"0"):
             raise StoreUnavailable(f"memcached at {self.url} refused to store {self.key}")
-
-    def describe(self):
-        """Add what memcached's lack of persistence means for this counter."""
-        return {**super().describe(), "durability": self.durability}

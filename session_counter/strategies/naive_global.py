@@ -30,6 +30,8 @@ class NaiveGlobal(CounterStrategy):
     store = "process"
     technique = READ_THEN_WRITE
     state_lives_in = "process"
+    loses_count_on = ("a restart of its worker process: the count is in that process's "
+                      "memory, and each worker has its own",)
 
     def increment(self):
         """Run the question's code."""

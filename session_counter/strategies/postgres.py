@@ -4,7 +4,8 @@ Also what every PostgreSQL strategy shares (``PostgresStrategy``): the app's con
 one row per strategy in ``session_counter_counters``, failures answered with 503.
 """
 
-from .base import ATOMIC, MACHINES, PROCESSES, THREADS, CounterStrategy
+from ..errors import StoreUnavailable
+from .base import ATOMIC, MACHINES, PROCESSES, THREADS, CounterStrategy, Remembered
 
 TABLE = "session_counter_counters"
 
@@ -27,6 +28,16 @@ class PostgresStrategy(CounterStrategy):
 
         super().__init__(app)
         self.connections = connections_for(app)
+        durability = app.extensions.get("postgres_durability")
+        if durability is None:  # one per app: every PostgreSQL strategy shares the answer
+            durability = Remembered(lambda: ask_durability(self))
+            app.extensions["postgres_durability"] = durability
+        self.durability = durability
+
+    @property
+    def loses_count_on(self):
+        """What this PostgreSQL can lose, from its own settings (fsync, synchronous_commit)."""
+        return self.durability.get()
 
     def connection(self, doing, changes=True):
         """Lend a connection for one request (see postgres_client.Connections)."""
@@ -41,6 +52,29 @@ class PostgresStrategy(CounterStrategy):
         """Store 0."""
         with self.connection("resetting the shared counter") as conn:
             conn.execute(f"UPDATE {TABLE} SET value = 0 WHERE name = %s", (self.name,))
+
+
+def durability_losses(settings):
+    """Say what a PostgreSQL with these settings ({name: setting}) can lose in a crash."""
+    if settings.get("fsync") != "on":
+        return ("a crash of PostgreSQL or the machine: fsync is off, so the database "
+                "itself may be lost",)
+    if settings.get("synchronous_commit") == "off":
+        return ("a crash of PostgreSQL or the machine: the last commits "
+                "(synchronous_commit off)",)
+    return ()
+
+
+def ask_durability(strategy):
+    """Ask PostgreSQL for fsync and synchronous_commit; return loses_count_on."""
+    try:
+        with strategy.connection("asking how PostgreSQL keeps data", changes=False) as conn:
+            rows = conn.execute("SELECT name, setting FROM pg_settings "
+                                "WHERE name IN ('fsync', 'synchronous_commit')").fetchall()
+    except StoreUnavailable as error:
+        return ("a crash of PostgreSQL, unless it runs with fsync on and synchronous_commit "
+                f"on (could not ask it: {error})",)
+    return durability_losses(dict(rows))
 
 
 def read_row(conn, name, lock=""):

@@ -1,7 +1,31 @@
 """What the Redis strategies share: the app's client, a key per strategy, read and reset."""
 
+from redis.exceptions import RedisError
+
 from ..redis_sessions import call_redis, client_for
-from .base import CounterStrategy
+from .base import CounterStrategy, Remembered
+
+
+def persistence_losses(config):
+    """Say what this Redis can lose, from its CONFIG GET appendonly appendfsync save."""
+    if config.get("appendonly") == "yes":
+        if config.get("appendfsync") == "always":
+            return ()
+        return (f"a power cut or kernel crash: the last increments not yet fsynced "
+                f"(appendonly yes, appendfsync {config.get('appendfsync')})",)
+    if config.get("save"):
+        return ("a crash or restart of Redis: every increment since its last RDB snapshot "
+                f"(save {config['save']!r}, appendonly no)",)
+    return ("a restart of Redis: it keeps the count in memory only (no appendonly, no save)",)
+
+
+def ask_persistence(client):
+    """Ask Redis how it persists; return loses_count_on for a counter kept in it."""
+    try:
+        return persistence_losses(client.config_get("appendonly", "appendfsync", "save"))
+    except RedisError as error:
+        return ("a restart of Redis, unless it runs with appendonly yes and appendfsync "
+                f"always (could not ask it: {type(error).__name__})",)
 
 
 class RedisStrategy(CounterStrategy):
@@ -22,6 +46,16 @@ class RedisStrategy(CounterStrategy):
         self.url = app.config["REDIS_URL"]
         self.client = client_for(app)
         self.key = f"session-counter:shared:{self.name}"
+        persistence = app.extensions.get("redis_persistence")
+        if persistence is None:  # one per app: every Redis strategy shares the answer
+            persistence = Remembered(lambda: ask_persistence(self.client))
+            app.extensions["redis_persistence"] = persistence
+        self.persistence = persistence
+
+    @property
+    def loses_count_on(self):
+        """What this Redis can lose, as Redis itself says (CONFIG SET can change it)."""
+        return self.persistence.get()
 
     def _run(self, doing, method, *args, if_ran=""):
         return call_redis(self.url, doing, method, *args, if_ran=if_ran)

@@ -24,6 +24,8 @@ class SQLiteStrategy(CounterStrategy):
     """A counter in a row of the SQLite database: its connections, reads and reset."""
 
     store = "sqlite"
+    loses_count_on = ("a power cut or kernel crash: the last commits since the WAL was "
+                      "synced (synchronous=NORMAL)",)
     row: str  # this strategy's row of the counters table
 
     def __init__(self, app):

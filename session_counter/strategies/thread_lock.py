@@ -18,6 +18,8 @@ class ThreadLock(CounterStrategy):
     store = "process"
     technique = LOCK
     state_lives_in = "process"
+    loses_count_on = ("a restart of its worker process: the count is in that process's "
+                      "memory, and each worker has its own",)
 
     def __init__(self, app):
         """Make the lock when the app is built, in the worker that will use it.
