@@ -15,17 +15,14 @@ from session_counter.bench_load import LOAD_GENERATORS, Sample, Target, merged_p
 from session_counter.harness import running_server
 from session_counter.strategies import COMPARE_AND_SWAP, STRATEGY_CLASSES, get_strategies
 
+from .services import require_service
+
 JSON = {"Accept": "application/json"}
 
 
 def require_wrk():
     """Skip without wrk, or fail when SESSION_COUNTER_REQUIRE_SERVICES=1 (CI)."""
-    if shutil.which("wrk"):
-        return
-    message = "wrk is not installed (Debian: apt-get install wrk)"
-    if os.environ.get("SESSION_COUNTER_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + "; SESSION_COUNTER_REQUIRE_SERVICES=1 requires it")
-    pytest.skip(message)
+    require_service(shutil.which("wrk"), "wrk is not installed (Debian: apt-get install wrk)")
 
 
 def test_filled_sessions_are_read_and_saved_by_the_app(app, client):
