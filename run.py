@@ -2,7 +2,7 @@
 
 import sys
 
-from session_counter.serve import main
+from session_counter.servers.serve import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,9 +16,12 @@ sys.path.insert(0, PROJECT_ROOT)
 import requests  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from session_counter.simultaneous import fire_simultaneously  # noqa: E402
-from tests.browser_fixtures import (  # noqa: E402
-    CHROMIUM, DESKTOP, PHONE, chromium_launch_options, gunicorn_server)
+from session_counter.race.simultaneous import fire_simultaneously  # noqa: E402
+from session_counter.servers.chromium import (  # noqa: E402
+    CHROMIUM, DESKTOP, PHONE, chromium_launch_options, run_race_panel)
+from session_counter.servers.harness import running_booted_server  # noqa: E402
+
+WORKERS = 3
 
 
 def give_out_numbers(url, clients):
@@ -38,19 +41,6 @@ def open_page(browser, url, viewport, clicks=3, **context_options):
     return page
 
 
-def run_race(page, clients):
-    """Run the race panel with every strategy and ``clients`` requests; wait for all results."""
-    panel = page.get_by_test_id("race-panel")
-    for box in panel.get_by_role("checkbox").all():
-        box.check()
-    panel.get_by_role("spinbutton").fill(str(clients))
-    panel.get_by_test_id("race-run").click()
-    page.wait_for_function(
-        "n => document.querySelectorAll(\"[data-testid^='race-result-'][data-exact]\").length"
-        " >= n", arg=panel.get_by_role("checkbox").count())
-    return panel
-
-
 def main(argv=None):
     """Start the app, take the three screenshots, print where they went."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -66,7 +56,8 @@ def main(argv=None):
     shots = {name: os.path.join(args.out, name)
              for name in ("page-desktop.png", "page-phone.png", "race-result.png")}
 
-    with gunicorn_server() as server, sync_playwright() as playwright:
+    with running_booted_server("gunicorn", workers=WORKERS) as server, \
+            sync_playwright() as playwright:
         give_out_numbers(server.url, args.clients)
         browser = playwright.chromium.launch(**chromium_launch_options())
         open_page(browser, server.url, DESKTOP).screenshot(
@@ -74,7 +65,7 @@ def main(argv=None):
         open_page(browser, server.url, PHONE, is_mobile=True, has_touch=True).screenshot(
             path=shots["page-phone.png"], full_page=True)
         page = open_page(browser, server.url, DESKTOP, clicks=0)
-        run_race(page, args.clients).screenshot(path=shots["race-result.png"])
+        run_race_panel(page, args.clients).screenshot(path=shots["race-result.png"])
         browser.close()
     for path in shots.values():
         print(os.path.relpath(path, PROJECT_ROOT))

@@ -3,10 +3,11 @@ with several strategies side by side, to show which ones hand out every number o
 
 from flask import Flask
 
-from . import client_counter, errors, origin_check, sessions, shared_counter, strategies
-from . import race_api, race_cli
+from . import errors, sessions, strategies
 from .config import ensure_secret_key, instance_path_from_env, load_config
+from .race import cli as race_cli
 from .startup_checks import run_checks
+from .web import client_counter, origin_check, race_api, shared_counter
 
 
 def create_app(test_config=None, instance_path=None):
@@ -26,6 +27,6 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(shared_counter.bp)
     app.register_blueprint(race_api.bp)
     app.cli.add_command(race_cli.race_command)
-    from .bench import bench_command  # not at the top, or `python -m` warns about a 2nd import
+    from .bench.cli import bench_command  # not at the top, or `python -m` warns about a 2nd import
     app.cli.add_command(bench_command)
     return app

@@ -7,7 +7,7 @@ from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 
 from .errors import StoreUnavailable
-from .redis_sessions import redacted
+from .sessions.redis_store import redacted
 
 DEFAULT_PORT = 11211
 # A dead memcached must not hang requests: connect and read fail within these many seconds.

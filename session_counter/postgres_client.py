@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from .errors import StoreUnavailable
-from .redis_sessions import redacted
+from .sessions.redis_store import redacted
 
 SCHEMES = ("postgresql", "postgres")
 # A dead PostgreSQL must not hang requests: connecting fails within this many seconds.

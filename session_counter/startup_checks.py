@@ -56,7 +56,7 @@ def check_redis(url):
     """Prove Redis answers at ``url``, the store of sessions and of the `redis` strategy."""
     from redis.exceptions import RedisError
 
-    from .redis_sessions import connect, redacted
+    from .sessions.redis_store import connect, redacted
 
     fix = ("Fix: start Redis (redis-server --port 6379), correct SESSION_COUNTER_REDIS_URL "
            "(redis://host:port/db), or unset it to keep sessions on this machine's disk.")
@@ -78,7 +78,7 @@ def check_memcached(url):
     from pymemcache.exceptions import MemcacheError
 
     from .memcached_client import connect
-    from .redis_sessions import redacted
+    from .sessions.redis_store import redacted
 
     fix = ("Fix: start memcached (memcached -l 127.0.0.1 -p 11211), correct "
            "SESSION_COUNTER_MEMCACHED_URL (memcached://host:port), or unset it to run "
@@ -103,7 +103,7 @@ def check_postgres(url):
     import psycopg
 
     from .postgres_client import check_url, hide_password, prepare_schema
-    from .redis_sessions import redacted
+    from .sessions.redis_store import redacted
 
     fix = ("Fix: start PostgreSQL, correct SESSION_COUNTER_POSTGRES_URL "
            "(postgresql://user:password@host:port/dbname), or unset it to run without the "

@@ -10,7 +10,7 @@ import shutil
 
 from pymemcache.client.base import Client
 
-from session_counter.harness import free_port
+from session_counter.servers.harness import free_port
 
 from .services import ServerProcess, require_service
 

@@ -19,7 +19,7 @@ import time
 
 import psycopg
 
-from session_counter.harness import free_port
+from session_counter.servers.harness import free_port
 
 from .services import ServerProcess, require_service
 

@@ -9,7 +9,7 @@ import shutil
 
 import redis
 
-from session_counter.harness import free_port
+from session_counter.servers.harness import free_port
 
 from .services import ServerProcess, require_service
 

@@ -4,7 +4,7 @@ import time
 
 import msgspec
 
-from session_counter.session_store import HEADER, MAGIC
+from session_counter.sessions.file_store import HEADER, MAGIC
 
 
 def file_bytes(session, expires=0):

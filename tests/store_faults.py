@@ -29,7 +29,7 @@ import time
 
 import requests
 
-from session_counter.simultaneous import fire_simultaneously
+from session_counter.race.simultaneous import fire_simultaneously
 
 JSON = {"Accept": "application/json"}
 

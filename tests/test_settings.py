@@ -10,7 +10,7 @@ import pytest
 
 from session_counter import create_app
 from session_counter.config import DEFAULTS, setting_names, setting_type
-from session_counter.harness import clean_environ
+from session_counter.servers.harness import clean_environ
 from session_counter.startup_checks import StartupError
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -2,7 +2,7 @@
 
 from redis.exceptions import RedisError
 
-from ..redis_sessions import call_redis, client_for
+from ..sessions.redis_store import call_redis, client_for
 from .base import CounterStrategy, Remembered
 
 

@@ -17,6 +17,10 @@ import shutil
 import stat
 import subprocess
 
+from session_counter.servers.chromium import CHROMIUM
+
+from .browser import PageErrors
+
 FIREFOX = os.environ.get("SESSION_COUNTER_FIREFOX", "/usr/bin/firefox-esr")
 WEBKIT_DRIVER = os.environ.get("SESSION_COUNTER_WEBKIT_DRIVER", "/usr/bin/WebKitWebDriver")
 NAVIGATION_TIMEOUT = 30  # seconds a click that submits a form may take to load the next page
@@ -70,8 +74,6 @@ def minibrowser_path():
 
 def missing_parts(engine):
     """Return what this machine lacks to run ``engine`` (empty when it can run)."""
-    from ..browser_fixtures import CHROMIUM  # noqa: PLC0415 (one place)
-
     needs = {
         "chromium": {"chromium (apt-get install chromium)": os.access(CHROMIUM, os.X_OK)},
         "firefox": {"firefox-esr (apt-get install firefox-esr)": os.access(FIREFOX, os.X_OK),
@@ -109,8 +111,6 @@ class PlaywrightPerson:
     """One person in Chromium: a fresh Playwright context (own cookies) and its page."""
 
     def __init__(self, browser, viewport):
-        from ..browser_fixtures import PageErrors  # noqa: PLC0415
-
         self.context = browser.new_context(viewport=viewport)
         self.page = self.context.new_page()
         self.errors = PageErrors(self.page)

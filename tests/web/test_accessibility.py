@@ -10,9 +10,9 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from session_counter.harness import running_server
+from session_counter.servers.harness import running_server
 
-from ..browser_fixtures import DESKTOP, PHONE, browser_type_launch_args  # noqa: F401
+from session_counter.servers.chromium import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 

@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from ..browser_fixtures import (  # noqa: F401 (fixtures)
-    DESKTOP, SecondOrigin, browser_type_launch_args, server)
+from session_counter.servers.chromium import DESKTOP
+
+from .browser import SecondOrigin
 from .engines import (
     PlaywrightPerson, missing_parts, open_firefox, open_webkit, virtual_display)
 

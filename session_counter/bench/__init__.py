@@ -1,0 +1,1 @@
+"""What safety costs: the benchmark's command, its load generators and its report."""

@@ -1,0 +1,320 @@
+"""What safety costs: every route's req/s and latency as a ratio to a bare route, same run.
+
+    python -m session_counter.bench [--json] [--redis-url redis://127.0.0.1:6379/0]
+        [--memcached-url memcached://127.0.0.1:11211] [--contention 50]
+    flask --app session_counter bench ...
+
+All targets are measured in each of several short rounds, one after the other
+(A B C ... A B C ...), so the drift of a shared machine hits every target alike.
+Absolute req/s say what this machine did today; the ratios are the result. Then, with
+--contention N, bursts of N simultaneous clients at every strategy (bench_contention).
+"""
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import click
+
+from .contention import measure_contention
+from .load import LOAD_GENERATORS, Target, generator_version, measure, merged_percentile
+from .report import machine, print_markdown, print_rich
+from ..servers import SERVER_MODELS
+
+TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2}
+
+
+def fill_sessions(app, count):
+    """Write ``count`` session files (and their lock files) as the app's own store would.
+
+    Straight to disk (no server runs yet), with the store's own encoder and file names.
+    Returns the cookies ("name=sid") that point at them.
+    """
+    interface, cache = app.session_interface, app.session_interface.cache
+    name, cookies = app.config["SESSION_COOKIE_NAME"], []
+    for n in range(count):
+        sid = secrets.token_urlsafe(32)
+        key = interface._get_store_id(sid)
+        data = cache.encode({"_permanent": True, "counter": n}, app.permanent_session_lifetime)
+        fd = os.open(cache.path_for(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, data)
+        os.close(fd)
+        if interface.locks is not None:  # a server that served them has their lock files
+            os.close(os.open(interface.locks.path_for(key), os.O_RDWR | os.O_CREAT, 0o600))
+        cookies.append(f"{name}={sid}")
+    return cookies
+
+
+def new_sessions(url, count):
+    """Start ``count`` sessions through HTTP; return their cookies ("name=sid")."""
+    cookies = []
+    for _ in range(count):
+        request = urllib.request.Request(url + "/inc", method="POST",
+                                         headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            cookies.append(answer.headers["Set-Cookie"].split(";")[0])
+    return cookies
+
+
+def get_json(url):
+    """GET a JSON document."""
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.load(answer)
+
+
+def start_servers(root, model, workers, session_counts, stores):
+    """Start every server the bench needs, in parallel; return ({name: server}, cookies).
+
+    ``stores`` ({"REDIS_URL": url, ...}) go to one more server, "stores": the strategies
+    that need a store server are measured there (and sessions in Redis, with REDIS_URL).
+    """
+    from .. import create_app
+    from ..servers.harness import start_server
+
+    specs = {"main": {"SESSION_LOCK": True}, "lock_off": {"SESSION_LOCK": False},
+             "sweep_on": {"PERMANENT_SESSION_LIFETIME": 5},  # the sweep deletes as it goes
+             "sweep_off": {"PERMANENT_SESSION_LIFETIME": 5, "SESSION_SWEEP_BATCH": 0}}
+    if stores:
+        specs["stores"] = {**stores, "SESSION_LOCK": True}
+    cookies = {}
+    for count in session_counts:
+        folder = os.path.join(root, f"sessions_{count}")
+        cookies[count] = fill_sessions(create_app(instance_path=folder), count)
+        specs[f"sessions_{count}"] = {"SESSION_LOCK": True}
+
+    def start(name):
+        folder = os.path.join(root, name)
+        os.makedirs(folder, exist_ok=True)
+        return start_server(model, workers=workers, instance_path=folder, config=specs[name])
+
+    with ThreadPoolExecutor(len(specs)) as pool:
+        futures = {name: pool.submit(start, name) for name in specs}
+    servers = {name: f.result() for name, f in futures.items() if f.exception() is None}
+    failures = [f.exception() for f in futures.values() if f.exception() is not None]
+    if failures:
+        for server in servers.values():
+            server.stop()
+        raise failures[0]
+    return servers, cookies
+
+
+def build_targets(servers, cookies, connections, stores):
+    """List what to measure: bare, /inc with and without the lock, every strategy, scaling."""
+    main = servers["main"].url
+    targets = [
+        Target("bare", "bare: GET /healthz", "main", "GET", "/healthz"),
+        Target("inc_lock", "/inc, session lock on", "main", "POST", "/inc",
+               new_sessions(main, connections)),
+        Target("inc_nolock", "/inc, session lock off", "lock_off", "POST", "/inc",
+               new_sessions(servers["lock_off"].url, connections)),
+        Target("new_sweep", "/inc, new session each, sweep on", "sweep_on", "POST", "/inc"),
+        Target("new_nosweep", "/inc, new session each, sweep off", "sweep_off", "POST", "/inc"),
+    ]
+    strategies = get_json(main + "/api/strategies")
+    for s in strategies:
+        targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc", "main",
+                              "POST", f"/shared/{s['name']}/inc", safe_against=s["safe_against"]))
+    if "stores" in servers:
+        url = servers["stores"].url
+        if "REDIS_URL" in stores:
+            targets.append(Target("inc_redis", "/inc, Redis sessions, lock on", "stores",
+                                  "POST", "/inc", new_sessions(url, connections)))
+        known = {s["name"] for s in strategies}
+        for s in get_json(url + "/api/strategies"):
+            if s["name"] not in known:  # reset first: memcached counts only once reset
+                urllib.request.urlopen(urllib.request.Request(
+                    f"{url}/shared/{s['name']}/reset", method="POST"), timeout=10).close()
+                targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc",
+                                      "stores", "POST", f"/shared/{s['name']}/inc",
+                                      safe_against=s["safe_against"]))
+    for count in sorted(cookies):
+        targets.append(Target(f"sessions_{count}", f"/inc, {count:,} sessions stored",
+                              f"sessions_{count}", "POST", "/inc", cookies[count],
+                              sessions=count))
+    return targets
+
+
+def run_rounds(targets, servers, load, connections, rounds, duration, warmup, workdir, say):
+    """Measure every target once per round, rotating the order; return {key: [Sample]}."""
+    samples = {t.key: [] for t in targets}
+    if warmup > 0:
+        for t in targets:
+            say(f"warm-up {t.label}")
+            measure(load, servers[t.server], t, connections, warmup, workdir)
+    for r in range(rounds):
+        shift = r % len(targets)  # no target always runs right after the same other one
+        for i, t in enumerate(targets[shift:] + targets[:shift]):
+            sample = measure(load, servers[t.server], t, connections, duration, workdir)
+            samples[t.key].append(sample)
+            say(f"[{r * len(targets) + i + 1}/{rounds * len(targets)}] round {r + 1}: "
+                f"{t.label}: {sample.rate:,.0f} req/s"
+                + (f", {sample.errors} errors" if sample.errors else ""))
+    return samples
+
+
+def quotient(a, b):
+    """Return a / b, or None when either is unknown or b is 0 (a target that answered nothing)."""
+    return a / b if a is not None and b else None
+
+
+def summarise(targets, samples):
+    """Turn samples into rows (req/s, p50, p99, ratios) and check the three targets."""
+    rows = []
+    for t in targets:
+        ss = samples[t.key]
+        requests = sum(s.requests for s in ss)
+        rows.append({"key": t.key, "label": t.label, "server": t.server,
+                     "safe_against": t.safe_against, "sessions": t.sessions,
+                     "requests": requests, "errors": sum(s.errors for s in ss),
+                     "req_per_s": requests / sum(s.seconds for s in ss),
+                     "round_req_per_s": [s.rate for s in ss],
+                     "p50_ms": merged_percentile(ss, 50), "p99_ms": merged_percentile(ss, 99),
+                     "cpu_us_per_request": quotient(sum(s.cpu_seconds for s in ss) * 1e6,
+                                                    requests)})
+    by_key = {row["key"]: row for row in rows}
+    scaling = [row for row in rows if row["sessions"] is not None]
+    for row in rows:
+        if row["sessions"] is None:  # throughput relative to the bare route
+            base = by_key["bare"]
+            row["ratio"] = quotient(row["req_per_s"], base["req_per_s"])
+            row["cpu_ratio"] = quotient(base["cpu_us_per_request"], row["cpu_us_per_request"])
+            row["round_ratios"] = [quotient(a, b) for a, b in
+                                   zip(row["round_req_per_s"], base["round_req_per_s"])]
+        else:  # cost per request (1 / req/s) relative to the fewest sessions stored
+            base = scaling[0]
+            row["ms_per_request"] = quotient(1000, row["req_per_s"])
+            row["cost_ratio"] = quotient(base["req_per_s"], row["req_per_s"])
+            row["cpu_cost_ratio"] = quotient(row["cpu_us_per_request"],
+                                             base["cpu_us_per_request"])
+            row["round_ratios"] = [quotient(b, a) for a, b in
+                                   zip(row["round_req_per_s"], base["round_req_per_s"])]
+    return rows, check_targets(by_key, scaling)
+
+
+def check_targets(by_key, scaling):
+    """Compare the issue's three targets with the req/s measured (and with server CPU)."""
+    checks = []
+
+    def check(what, got, got_cpu, op, want):
+        def meets(value):
+            return value is not None and (value >= want if op == ">=" else value <= want)
+        checks.append({"what": what, "op": op, "want": want, "got": got, "holds": meets(got),
+                       "miss_by": None if meets(got) or got is None else abs(got - want) / want,
+                       "got_cpu": got_cpu, "holds_by_cpu": meets(got_cpu)})
+
+    inc = by_key["inc_lock"]
+    check("per-client /inc, lock on, vs bare route", inc["ratio"], inc["cpu_ratio"], ">=",
+          TARGETS["lock_ratio"])
+    naive = by_key.get("shared_naive_global")
+    embedded = [row for row in by_key.values() if row["safe_against"] and row["server"] == "main"
+                and "processes" in row["safe_against"] and "machines" not in row["safe_against"]]
+    if embedded and naive:
+        best = max(embedded, key=lambda row: row["req_per_s"])
+        check(f"best process-safe embedded strategy ({best['key'][7:]}) vs naive_global",
+              quotient(best["req_per_s"], naive["req_per_s"]),
+              quotient(naive["cpu_us_per_request"], best["cpu_us_per_request"]), ">=",
+              TARGETS["strategy_ratio"])
+    if len(scaling) > 1:
+        most = scaling[-1]
+        check(f"/inc cost with {most['sessions']:,} sessions vs {scaling[0]['sessions']:,}",
+              most["cost_ratio"], most["cpu_cost_ratio"], "<=", TARGETS["scaling_cost"])
+    return checks
+
+def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0, warmup=1.0,
+              session_counts=(100, 10_000, 100_000), stores=None, load_generator="auto",
+              root=None, contention=0, say=lambda message: None):
+    """Run the whole benchmark and return the report as a dict."""
+    if load_generator == "auto":
+        load_generator = "wrk" if shutil.which("wrk") else "python"
+    load = LOAD_GENERATORS[load_generator]
+    host = machine()  # its load average before the run
+    root = tempfile.mkdtemp(prefix="session-counter-bench-", dir=root)
+    servers = {}
+    try:
+        if session_counts:
+            say(f"writing {', '.join(f'{n:,}' for n in session_counts)} session files")
+        stores = stores or {}
+        servers, cookies = start_servers(root, model, workers, session_counts, stores)
+        targets = build_targets(servers, cookies, connections, stores)
+        samples = run_rounds(targets, servers, load, connections, rounds, duration, warmup,
+                             root, say)
+        bursts = (measure_contention(targets, servers, contention, rounds, say)
+                  if contention else [])
+    finally:
+        for server in servers.values():
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    rows, checks = summarise(targets, samples)
+    settings = {"model": model, "workers": workers, "connections": connections,
+                "rounds": rounds, "duration": duration, "warmup": warmup,
+                "load_generator": generator_version(load_generator), "stores": stores,
+                "contention": contention}
+    return {"machine": host, "settings": settings, "rows": rows, "checks": checks,
+            "contention": bursts}
+
+
+@click.command("bench")
+@click.option("--model", type=click.Choice(SERVER_MODELS), default="gunicorn", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--connections", default=4, show_default=True, type=click.IntRange(1, 256),
+              help="simultaneous connections; each has its own sessions")
+@click.option("--rounds", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--duration", default=3.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="seconds per target per round (wrk: whole seconds)")
+@click.option("--warmup", default=1.0, show_default=True, type=click.FloatRange(0, 60),
+              help="seconds per target before the rounds, not counted (0: none)")
+@click.option("--sessions", "session_counts", default="100,10000,100000", show_default=True,
+              help="session files stored for the scaling rows, comma-separated ('' for none)")
+@click.option("--redis-url", default=None, help="also measure Redis (sessions and strategies)")
+@click.option("--memcached-url", default=None, help="also measure the memcached strategies")
+@click.option("--postgres-url", default=None, help="also measure the PostgreSQL strategies")
+@click.option("--contention", default=0, show_default=True, type=click.IntRange(0, 1000),
+              help="then fire a burst of this many simultaneous clients at every strategy, "
+                   "once per round (0: no bursts)")
+@click.option("--load-generator", type=click.Choice(["auto", "wrk", "python"]), default="auto",
+              show_default=True, help="auto: wrk when installed, else Python threads")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, writable=True),
+              help="where the servers' instance folders go (default: the temp folder)")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--markdown", is_flag=True, help="print the tables as Markdown")
+def bench_command(model, workers, connections, rounds, duration, warmup, session_counts,
+                  redis_url, memcached_url, postgres_url, contention, load_generator, root,
+                  as_json, markdown):
+    """Measure what safety costs: req/s, p50/p99 and the ratio to a bare route."""
+    try:
+        counts = sorted({int(n) for n in session_counts.split(",") if n.strip()})
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of whole numbers",
+                                 param_hint="--sessions") from None
+    if any(n < 1 for n in counts):
+        raise click.BadParameter("counts must be at least 1", param_hint="--sessions")
+    if os.environ.get("SESSION_COUNTER_REDIS_URL"):
+        raise click.ClickException("the bench decides where sessions live: unset "
+                                   "SESSION_COUNTER_REDIS_URL and pass --redis-url instead")
+    if load_generator == "wrk" and not shutil.which("wrk"):
+        raise click.ClickException("wrk is not installed (apt-get install wrk), "
+                                   "or use --load-generator python")
+
+    def say(message):
+        click.echo(f"[{time.strftime('%H:%M:%S')}] {message}", err=True)
+
+    try:
+        stores = {key: url for key, url in (("REDIS_URL", redis_url),
+                                            ("MEMCACHED_URL", memcached_url),
+                                            ("POSTGRES_URL", postgres_url)) if url}
+        report = run_bench(model, workers, connections, rounds, duration, warmup, counts,
+                           stores, load_generator, root, contention, say)
+    except (RuntimeError, TimeoutError) as error:  # a server that did not start, or wrk
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    elif markdown:
+        print_markdown(report)
+    else:
+        print_rich(report)
+

@@ -1,0 +1,176 @@
+"""`flask --app session_counter race`: the race lab in the terminal (a table, or --json)."""
+
+import json
+
+import click
+from click.core import ParameterSource
+
+from .lab import LabError, LabSettings, run_lab
+from ..servers import SERVER_MODELS
+from .simultaneous import loopback_target
+from ..strategies import STRATEGY_CLASSES
+
+# Options that configure servers the lab starts; they mean nothing with --url.
+SERVER_OPTIONS = ("server", "workers", "threads", "window", "instances", "redis_url",
+                  "memcached_url", "postgres_url")
+COLUMNS = ("strategy", "sent", "answers", "distinct", "duplicates", "gaps", "final",
+           "lost", "pids", "wall s", "verdict")
+PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
+
+
+@click.command("race")
+@click.option("--clients", type=click.IntRange(1, 1000), default=100, show_default=True,
+              help="Simultaneous requests per round.")
+@click.option("--rounds", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Rounds per strategy (each starts from a reset counter).")
+@click.option("--strategy", "strategies", multiple=True,
+              type=click.Choice([cls.name for cls in STRATEGY_CLASSES]),
+              help="Strategy to race; repeat for several. Default: all the server offers.")
+@click.option("--server", type=click.Choice(SERVER_MODELS), default="gunicorn",
+              show_default=True, help="Server model the lab starts on 127.0.0.1.")
+@click.option("--workers", type=click.IntRange(1, 16),
+              help="Worker processes (default 4 for gunicorn, gthread, dev-processes; else 1).")
+@click.option("--threads", type=click.IntRange(1, 64),
+              help="Threads per worker (default 4 for gthread and waitress; else 1).")
+@click.option("--url", help="Race a server already running on loopback instead of starting one.")
+@click.option("--window", type=click.FloatRange(0, 5), default=0.0, show_default=True,
+              help="Seconds to pause between read and write in the unsafe strategies "
+                   "(0: the question's code exactly).")
+@click.option("--same-session", is_flag=True,
+              help="Race one client's cookie on POST /inc, with the session lock on and off.")
+@click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
+              help="Start K instances (as K machines would) and spread clients over them.")
+@click.option("--redis-url", help="Give the servers this Redis (sessions and the redis strategy).")
+@click.option("--memcached-url",
+              help="Give the servers this memcached (memcached://host:port: its strategies).")
+@click.option("--postgres-url",
+              help="Give the servers this PostgreSQL (postgresql://user:password@host:port/db: "
+                   "its strategies).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON, no table.")
+@click.pass_context
+def race_command(ctx, as_json, **options):
+    """Fire N truly simultaneous clients at real servers and show what each strategy hands out."""
+    check_options(ctx, options)
+    settings = LabSettings(**{**options, "strategies": tuple(options["strategies"])})
+    try:
+        report = run_with_progress(settings, enabled=not as_json)
+    except LabError as error:
+        raise click.ClickException(f"the race lab failed: {error}") from error
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        print_report(report)
+
+
+def check_options(ctx, options):
+    """Refuse options that contradict each other, with a message saying why."""
+    if options["url"]:
+        try:
+            loopback_target(options["url"])
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--url") from error
+        given = [f"--{name.replace('_', '-')}" for name in SERVER_OPTIONS
+                 if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} configure a server the lab starts; "
+                                   "with --url the running server keeps its own settings.")
+    if options["same_session"] and options["strategies"]:
+        raise click.UsageError("--same-session races the per-client counter; "
+                               "--strategy does not apply to it.")
+
+
+def run_with_progress(settings, enabled):
+    """Run the lab with a progress bar on stderr (none when disabled)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    what = settings.url or f"{settings.server} server"
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True,
+                  disable=not enabled) as progress:
+        task = progress.add_task(f"starting the {what}", total=None)
+
+        def on_step(description, done, total):
+            progress.update(task, description=description, completed=done, total=total)
+
+        return run_lab(settings, on_step)
+
+
+def row_of(run):
+    """Return the table cells of one strategy (rounds added up when there are several)."""
+    summary = run.summary()
+    finals = [value for value in summary["final_values"] if value is not None]
+    if not finals:
+        final = "unknown"
+    elif min(finals) == max(finals):
+        final = str(finals[0])
+    else:
+        final = f"{min(finals)}-{max(finals)}"
+    lost = summary["lost_updates"]
+    pids = max((len(r.pids) for r in run.results), default=0)  # per round: servers may restart
+    return (run.strategy, str(summary["sent"]), str(summary["answers"]),
+            str(summary["distinct"]), str(summary["duplicates"]), str(summary["gaps"]),
+            final, "unknown" if lost is None else str(lost), str(pids),
+            f"{summary['wall_time_mean']:.2f}", summary["verdict"])
+
+
+def model_text(model, workers, threads):
+    """Say how a server model runs requests, e.g. 'gunicorn (4 sync worker processes)'."""
+    how = {"dev-single": "one thread", "dev": "a thread per request",
+           "dev-processes": "a forked process per request",
+           "gunicorn": f"{workers} sync worker processes",
+           "gthread": f"{workers} processes x {threads} threads",
+           "gevent": f"{workers} gevent worker process(es)",
+           "waitress": f"one process, {threads} threads"}[model]
+    return f"{model} ({how})"
+
+
+def describe_settings(report):
+    """Return one line saying what was raced, against what."""
+    s = report.settings
+    if "url" in s:
+        where = f"the server at {s['url']} (its own RACE_WINDOW)"
+    else:
+        where = model_text(s["server"], s["workers"], s["threads"])
+        if s["instances"] > 1:
+            where += f", {s['instances']} instances"
+        window = s["window"]
+        if report.mode == "shared":
+            where += (f", window {window:g} s" if window else
+                      ", window 0 (the question's code exactly)")
+    rounds = f"{s['rounds']} round{'s' if s['rounds'] > 1 else ''}"
+    return f"{s['clients']} simultaneous clients x {rounds} on {where}"
+
+
+def print_report(report):
+    """Print the table, then the notes and what was skipped."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=PIPED_WIDTH)
+    title = ("One client's session, many simultaneous requests" if report.mode == "same-session"
+             else "Shared counters, many simultaneous clients")
+    table = Table(title=title, caption=describe_settings(report), box=box.SIMPLE_HEAD)
+    for column in COLUMNS:
+        text = column in ("strategy", "verdict")
+        if column == "strategy" and report.mode == "same-session":
+            column = "session"
+        table.add_column(column, justify="left" if text else "right", no_wrap=not text,
+                         overflow="fold")
+    for run in report.runs:
+        summary = run.summary()
+        clean = summary["exact_rounds"] == summary["rounds"] and not summary["lost_updates"]
+        style = "yellow" if run.inconclusive else ("green" if clean else "red")
+        table.add_row(*row_of(run), style=style)
+    console.print(table)
+    for run in report.runs:
+        for note in run.notes:
+            console.print(f"{run.strategy}: {note}", highlight=False, markup=False)
+    for item in report.skipped:
+        console.print(f"skipped {item['strategy']}: {item['reason']}",
+                      highlight=False, markup=False)
+    for note in report.notes:
+        console.print(note, highlight=False, markup=False)

@@ -1,0 +1,336 @@
+"""The race lab: start real servers, reset, fire N simultaneous clients, read back, analyse.
+
+Pure of click: ``race_cli.py`` prints what ``run_lab()`` returns. The verdict comes from
+``race_report.analyse`` and the final value from ``race_reading``, which the browser
+panel's API uses too: the terminal and the page are judged by the same code.
+"""
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
+
+from ..servers import harness
+from .reading import final_from_reads, stale_note, state_scope
+from .report import RaceResult, analyse, merge_rounds
+from .simultaneous import loopback_target, fire_simultaneously
+from ..strategies import STRATEGY_CLASSES
+
+# Models whose worker processes live across requests (dev-processes forks one per request).
+LONG_LIVED_WORKERS = ("gunicorn", "gthread", "gevent")
+MULTI_WORKER_DEFAULT = ("gunicorn", "gthread", "dev-processes")
+BURST = 32  # simultaneous resets/reads per instance, so that every worker process gets some
+READ_TRIES = 5
+REQUEST_TIMEOUT = 30.0
+WORKER_BOOT_TIMEOUT = 15.0
+
+
+class LabError(Exception):
+    """The lab itself failed (a server did not start, a reset was refused): exit 1."""
+
+
+@dataclass
+class LabSettings:
+    """What to race, against what; None means the model's default."""
+
+    clients: int = 100
+    rounds: int = 1
+    strategies: tuple = ()
+    server: str = "gunicorn"
+    workers: int | None = None
+    threads: int | None = None
+    url: str | None = None
+    window: float | None = None
+    same_session: bool = False
+    instances: int = 1
+    redis_url: str | None = None
+    memcached_url: str | None = None
+    postgres_url: str | None = None
+
+    def __post_init__(self):
+        """Fill the model defaults: 4 workers where a model has several, 4 threads if threaded."""
+        if self.workers is None:
+            self.workers = 4 if self.server in MULTI_WORKER_DEFAULT else 1
+        if self.threads is None:
+            self.threads = 4 if self.server in ("gthread", "waitress") else 1
+
+    def reach(self):
+        """Return how many simultaneous requests per instance reach each of its processes."""
+        several = self.url or (self.server in LONG_LIVED_WORKERS and self.workers > 1)
+        return BURST if several else 1
+
+    def server_config(self, **config):
+        """Return the app config of the servers the lab starts: the window and the stores."""
+        config.setdefault("RACE_WINDOW", self.window or 0.0)
+        stores = {"REDIS_URL": self.redis_url, "MEMCACHED_URL": self.memcached_url,
+                  "POSTGRES_URL": self.postgres_url}
+        return {**config, **{key: url for key, url in stores.items() if url}}
+
+    def describe(self):
+        """Return the settings as reported (JSON-ready)."""
+        if self.url:
+            return {"url": self.url, "clients": self.clients, "rounds": self.rounds,
+                    "window": None}
+        return {"server": self.server, "workers": self.workers, "threads": self.threads,
+                "instances": self.instances, "window": self.window or 0.0,
+                "redis": bool(self.redis_url), "memcached": bool(self.memcached_url),
+                "postgres": bool(self.postgres_url),
+                "clients": self.clients,
+                "rounds": self.rounds}
+
+
+@dataclass
+class StrategyRun:
+    """Every round of one strategy (or one session-lock setting) and what to say about it."""
+
+    strategy: str
+    scope: str
+    results: list[RaceResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    inconclusive: bool = False
+
+    def note(self, text):
+        """Add a note once."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def summary(self):
+        """Return merge_rounds() of the rounds, with the final values and mean wall time."""
+        summary = merge_rounds(self.results)
+        finals = [r.final_value for r in self.results]
+        summary["final_values"] = finals
+        summary["distinct"] = sum(r.distinct for r in self.results)
+        summary["answers"] = sum(r.answers for r in self.results)
+        summary["wall_time_mean"] = (sum(r.wall_time for r in self.results) / len(self.results)
+                                     if self.results else 0.0)
+        if len(self.results) == 1:
+            summary["verdict"] = self.results[0].verdict
+        if self.inconclusive:
+            summary["verdict"] = "inconclusive: " + summary["verdict"]
+        return summary
+
+    def to_dict(self):
+        """Return the JSON form: summary, every round, notes."""
+        return {"strategy": self.strategy, "scope": self.scope, "summary": self.summary(),
+                "rounds": [r.to_dict() for r in self.results], "notes": self.notes,
+                "inconclusive": self.inconclusive}
+
+
+@dataclass
+class LabReport:
+    """The outcome of one lab run."""
+
+    mode: str  # "shared" or "same-session"
+    settings: dict
+    runs: list[StrategyRun] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self):
+        """Return the JSON form of the whole run."""
+        return {"mode": self.mode, "settings": self.settings,
+                "results": [run.to_dict() for run in self.runs],
+                "skipped": self.skipped, "notes": self.notes}
+
+
+def request_json(method, url, headers=None, timeout=REQUEST_TIMEOUT):
+    """Send one request to a loopback server; return (status, JSON body or None, headers)."""
+    host, port = loopback_target(url)
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, parts.path or "/",
+                     headers={"Accept": "application/json", **(headers or {})})
+        response = conn.getresponse()
+        body = response.read()
+    except (OSError, http.client.HTTPException) as error:
+        raise LabError(f"{method} {url} failed: {error}") from error
+    finally:
+        conn.close()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    return response.status, data, response.headers
+
+
+def wall_time(answers):
+    """Return seconds from the release to the last answer."""
+    return max((a.elapsed for a in answers), default=0.0)
+
+
+class Servers:
+    """The servers a run races against: one --url, or K instances started by the harness."""
+
+    def __init__(self, settings, config):
+        self.settings = settings
+        self.config = config
+        self._stack = None
+        self._running = []
+
+    def urls(self):
+        """Return the base URLs of the servers now running (starting them if needed)."""
+        if self.settings.url:
+            return [self.settings.url.rstrip("/")]
+        if not self._running:
+            self.start()
+        return [server.url for server in self._running]
+
+    def start(self):
+        """Start fresh instances (stopping any running ones) and wait for every worker."""
+        self.stop()
+        s = self.settings
+        self._stack = contextlib.ExitStack()
+        try:
+            self._running = self._stack.enter_context(harness.running_instances(
+                s.instances, s.server, workers=s.workers, threads=s.threads,
+                config=self.config))
+        except (RuntimeError, TimeoutError, OSError) as error:
+            self.stop()
+            raise LabError(f"the {s.server} server did not start: {error}") from error
+        if s.server in LONG_LIVED_WORKERS and s.workers > 1:
+            for server in self._running:
+                harness.wait_for_workers(server, s.workers, WORKER_BOOT_TIMEOUT)
+
+    def stop(self):
+        """Stop the servers the lab started (the harness deletes their instance folders)."""
+        if self._stack is not None:
+            self._stack.close()
+        self._stack, self._running = None, []
+
+
+def list_strategies(url):
+    """Return {name: safe_against} of the strategies a server offers."""
+    status, data, _ = request_json("GET", url + "/api/strategies")
+    if status != 200 or not isinstance(data, list):
+        raise LabError(f"{url}/api/strategies answered {status}: is this session-counter?")
+    return {item["name"]: item for item in data}
+
+
+def why_unavailable(name):
+    """Say why a known strategy is not offered by the server (the strategy says what it needs)."""
+    requires = {cls.name: cls.requires for cls in STRATEGY_CLASSES}.get(name)
+    return f"needs {requires}" if requires else "this server does not offer it"
+
+
+def fire_round(urls, name, scope, clients, fresh, reach):
+    """Reset, fire, read back one strategy once; return (answers, final, notes, stale)."""
+    burst = len(urls) * (reach if scope == "process" else 1)
+    resets = fire_simultaneously(urls, f"/shared/{name}/reset", burst)
+    refused = [a for a in resets if a.status != 200]
+    if refused:
+        raise LabError(f"resetting {name} failed: {refused[0].status} {refused[0].error or ''}")
+    answers = fire_simultaneously(urls, f"/shared/{name}/inc", clients,
+                                  timeout=REQUEST_TIMEOUT)
+    counted = {(a.instance, a.pid) for a in answers if a.status == 200 and a.pid is not None}
+    reads = []
+    for _ in range(READ_TRIES):  # a busy worker may miss one burst of reads
+        reads += fire_simultaneously(urls, f"/shared/{name}", burst, method="GET")
+        if scope != "process" or counted <= {(a.instance, a.pid) for a in reads}:
+            break
+    final, final_note = final_from_reads(scope, counted, reads)
+    notes = [final_note] if final_note else []
+    stale = None if fresh else stale_note(scope, counted, {(a.instance, a.pid) for a in resets})
+    if stale:
+        notes.append(stale)
+    return answers, final, notes, bool(stale)
+
+
+def run_shared(settings, report, on_step):
+    """Race every chosen shared strategy for settings.rounds rounds."""
+    servers = Servers(settings, settings.server_config())
+    try:
+        urls = servers.urls()
+        offered = list_strategies(urls[0])
+        requested = list(settings.strategies) or [cls.name for cls in STRATEGY_CLASSES]
+        chosen = [name for name in requested if name in offered]
+        report.skipped = [{"strategy": name, "reason": why_unavailable(name)}
+                          for name in requested if name not in offered]
+        runs = {name: StrategyRun(name, state_scope(offered[name])) for name in chosen}
+        report.runs = list(runs.values())
+        # A reset reaches one worker process; only a fresh server zeroes every copy.
+        restart = (not settings.url and settings.server in LONG_LIVED_WORKERS
+                   and settings.workers > 1
+                   and any(run.scope == "process" for run in runs.values()))
+        if restart and settings.rounds > 1:
+            report.notes.append("a fresh server for every round: a reset reaches only one "
+                                "worker process's copy of a per-process counter")
+        steps, done = settings.rounds * len(chosen), 0
+        for round_no in range(1, settings.rounds + 1):
+            if restart and round_no > 1:
+                on_step(f"round {round_no}/{settings.rounds}: starting a fresh server", done,
+                        steps)
+                servers.start()
+                urls = servers.urls()
+            for run in runs.values():
+                on_step(f"round {round_no}/{settings.rounds}: {run.strategy}", done, steps)
+                answers, final, notes, stale = fire_round(
+                    urls, run.strategy, run.scope, settings.clients,
+                    fresh=not settings.url, reach=settings.reach())
+                run.results.append(analyse(run.strategy, answers, final_value=final,
+                                           wall_time=wall_time(answers),
+                                           window=settings.window or 0.0))
+                for text in notes:
+                    run.note(text)
+                run.inconclusive |= stale
+                done += 1
+        on_step("done", done, steps)
+    finally:
+        servers.stop()
+
+
+def session_round(urls, label, clients):
+    """One client's cookie on N simultaneous POST /inc; return the analysed round."""
+    status, data, headers = request_json("POST", urls[0] + "/inc")
+    if status != 200 or not isinstance(data, dict) or "counter" not in data:
+        raise LabError(f"POST /inc answered {status}; cannot start a session")
+    cookie = SimpleCookie(headers.get("Set-Cookie", ""))
+    if not cookie:
+        raise LabError("POST /inc set no session cookie")
+    header = {"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookie.items())}
+    start = data["counter"] + 1
+    answers = fire_simultaneously(urls, "/inc", clients, headers=header,
+                                  timeout=REQUEST_TIMEOUT)
+    status, data, _ = request_json("POST", urls[0] + "/inc", headers=header)
+    final = data["counter"] - 1 if status == 200 and isinstance(data, dict) else None
+    return analyse(label, answers, final_value=final, wall_time=wall_time(answers),
+                   start=start)
+
+
+def run_same_session(settings, report, on_step):
+    """Race one client's session with the session lock on and off (or as --url has it)."""
+    settings_by_label = ({"as configured": None} if settings.url else
+                         {"session lock on": True, "session lock off": False})
+    steps, done = settings.rounds * len(settings_by_label), 0
+    for label, lock in settings_by_label.items():
+        run = StrategyRun(label, "session")
+        report.runs.append(run)
+        servers = Servers(settings, settings.server_config(
+            **({} if lock is None else {"SESSION_LOCK": lock})))
+        try:
+            urls = servers.urls()
+            for round_no in range(1, settings.rounds + 1):
+                on_step(f"round {round_no}/{settings.rounds}: {label}", done, steps)
+                run.results.append(session_round(urls, label, settings.clients))
+                done += 1
+        finally:
+            servers.stop()
+    report.notes.append("final value: read by one more POST /inc with the same cookie, "
+                        "minus one")
+    if settings.instances > 1 and not settings.redis_url:
+        report.notes.append("each instance keeps its own session files: a request that "
+                            "reaches another instance does not find this client's session")
+    on_step("done", done, steps)
+
+
+def run_lab(settings, on_step=lambda description, done, total: None):
+    """Run the lab as ``settings`` say; return a LabReport. Raises LabError if the lab failed."""
+    if settings.url:
+        loopback_target(settings.url)  # ValueError with a clear message if not loopback
+    mode = "same-session" if settings.same_session else "shared"
+    report = LabReport(mode, settings.describe())
+    (run_same_session if settings.same_session else run_shared)(settings, report, on_step)
+    return report

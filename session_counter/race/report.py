@@ -1,0 +1,140 @@
+"""Ground truth of the race lab: what a round of simultaneous requests really produced.
+
+Pure functions, no I/O. A counter that was reset before the run must hand out
+start, start+1, ..., start+sent-1, each exactly once, and end up storing
+start-1+sent. Anything else is a race made visible.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from .simultaneous import Answer
+
+
+@dataclass
+class RaceResult:
+    """Outcome of one round of one strategy, as counted by analyse()."""
+
+    strategy: str
+    sent: int
+    answers: int  # status 200 with an integer value
+    errors: int  # everything else: sent - answers
+    distinct: int
+    duplicates: int  # answers whose value was already handed out: answers - distinct
+    duplicated_values: list[int] = field(default_factory=list)
+    gaps: int = 0  # integers in start..max(values) never handed out
+    final_value: int | None = None
+    lost_updates: int | None = None
+    pids: list[int] = field(default_factory=list)
+    wall_time: float = 0.0
+    window: float = 0.0
+    exact: bool = False
+    verdict: str = ""
+
+    def to_dict(self) -> dict:
+        """Return a JSON-ready dict of every field."""
+        return asdict(self)
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    """Return '1 gap' / '3 gaps' style text."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def count_gaps(seen, start: int) -> int:
+    """Count the integers in start..max(seen) that are not in ``seen``.
+
+    Counted from the distinct values, not by walking every integer up to the largest:
+    the cost follows the number of answers, whatever values they hold.
+    """
+    if not seen:
+        return 0
+    top = max(seen)
+    handed_out = sum(1 for v in seen if start <= v <= top)
+    return max(0, top - start + 1 - handed_out)
+
+
+def analyse(strategy: str, answers: list[Answer], *, final_value: int | None,
+            wall_time: float, window: float = 0.0, start: int = 1) -> RaceResult:
+    """Count duplicates, gaps, lost updates and errors of one round against start..start+sent-1.
+
+    sent is len(answers): every client fired, including those that errored.
+    answers counts status-200 answers with an integer value; errors is the rest.
+    lost_updates = (start - 1 + sent) - final_value, i.e. sent - final_value for
+    start=1; a request that errored still counts as sent, because the server may
+    have incremented before the client gave up, so an error alone is never
+    excused as "not a lost update". Negative means more increments than requests.
+    exact requires at least one request; values outside start..start+sent-1
+    are reported in the verdict as "out of range".
+    """
+    sent = len(answers)
+    values = [a.value for a in answers
+              if a.status == 200 and isinstance(a.value, int) and not isinstance(a.value, bool)]
+    seen = Counter(values)
+    answered, distinct = len(values), len(seen)
+    end = start + sent - 1
+    gaps = count_gaps(seen, start)
+    out_of_range = sum(1 for v in values if not start <= v <= end)
+    lost = None if final_value is None else (start - 1 + sent) - final_value
+    pids = sorted({a.pid for a in answers if isinstance(a.pid, int)})
+    exact = sent > 0 and answered == sent and sorted(values) == list(range(start, end + 1))
+
+    if answered == 0:
+        verdict = "no answers"
+    else:
+        problems = []
+        if sent - answered:
+            problems.append(_count(sent - answered, "error"))
+        if answered - distinct:
+            problems.append(_count(answered - distinct, "duplicate"))
+        if gaps:
+            problems.append(_count(gaps, "gap"))
+        if out_of_range:
+            problems.append(f"{out_of_range} out of range")
+        if lost:
+            problems.append(_count(lost, "lost update") if lost > 0
+                            else _count(-lost, "extra update"))
+        if problems:
+            problems.append(_count(len(pids), "process", "processes"))
+            verdict = ", ".join(problems)
+        else:
+            verdict = f"exactly {start}..{end}"
+
+    return RaceResult(
+        strategy=strategy, sent=sent, answers=answered, errors=sent - answered,
+        distinct=distinct, duplicates=answered - distinct,
+        duplicated_values=sorted(v for v, c in seen.items() if c > 1),
+        gaps=gaps, final_value=final_value, lost_updates=lost, pids=pids,
+        wall_time=wall_time, window=window, exact=exact, verdict=verdict,
+    )
+
+
+def merge_rounds(results: list[RaceResult]) -> dict:
+    """Total several rounds of one strategy into a JSON-ready summary with a one-line verdict."""
+    rounds = len(results)
+    known_lost = [r.lost_updates for r in results if r.lost_updates is not None]
+    totals = {
+        "rounds": rounds,
+        "exact_rounds": sum(1 for r in results if r.exact),
+        "sent": sum(r.sent for r in results),
+        "errors": sum(r.errors for r in results),
+        "duplicates": sum(r.duplicates for r in results),
+        "gaps": sum(r.gaps for r in results),
+        "lost_updates": sum(known_lost) if known_lost else None,
+        "pids": sorted({p for r in results for p in r.pids}),
+    }
+    if rounds == 0:
+        verdict = "no rounds"
+    elif totals["exact_rounds"] == rounds and not any(known_lost):
+        verdict = f"exact in {rounds} of {rounds} rounds"
+    else:
+        parts = []
+        for label, attr in (("duplicates", "duplicates"), ("gaps", "gaps"),
+                            ("lost updates", "lost_updates"), ("errors", "errors")):
+            hit = [getattr(r, attr) for r in results if getattr(r, attr)]
+            if hit:
+                parts.append(f"{label} in {len(hit)} of {rounds} rounds ({sum(hit)} in all)")
+        verdict = "; ".join(parts) or f"exact in {totals['exact_rounds']} of {rounds} rounds"
+    totals["verdict"] = verdict
+    return totals

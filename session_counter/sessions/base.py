@@ -1,0 +1,230 @@
+"""Per-client sessions: Flask-Session's cachelib interface over our own file store.
+
+This is what ``Session(app)`` builds with ``SESSION_TYPE="cachelib"``, plus what
+Flask-Session leaves out: the files are msgpack, never pickle (``session_store``); a
+write that fails answers 503 instead of pretending to have saved; a cookie that is not
+a session id starts a fresh session; and, with ``SESSION_LOCK``, one client's session
+is locked from load to save.
+"""
+
+import logging
+import os
+import re
+
+import click
+from flask import current_app, g, request
+from flask.cli import AppGroup
+from flask.globals import request_ctx
+from flask_session.cachelib import CacheLibSessionInterface
+from werkzeug.exceptions import HTTPException
+
+from ..errors import StoreUnavailable, handle_store_unavailable
+from .ids import log_name
+from .file_lock import FileSessionLocks, SessionLockTimeout
+from .file_store import SessionFileStore
+from .sweep import SessionSweeper, prune_folder
+
+log = logging.getLogger(__name__)
+
+# Flask-Session makes ids with secrets.token_urlsafe(32): 43 URL-safe characters.
+SESSION_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class LockingSessionMixin:
+    """Open/save hooks shared by the file and Redis session interfaces."""
+
+    locks = None  # set by the factory: None, or an object with acquire(key) -> handle
+
+    def may_exist(self, store_id):
+        """Tell whether a session may be stored under ``store_id`` (worth locking)."""
+        return True
+
+    def log_name(self, sid):
+        """Return how logs name the session ``sid``: a short hash, never the id itself."""
+        return "a new session" if sid is None else log_name(self._get_store_id(sid))
+
+    def open_session(self, app, request):
+        """Lock this client's session (if it has one), then load it; only for views that use it.
+
+        /healthz, /shared/..., the race API, static files and unknown routes never
+        touch the session, so they never open it: a slow request of the same client
+        holding the lock cannot make them wait.
+        """
+        if not route_uses_session(app):
+            return self.closed_session()
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if sid is not None and not SESSION_ID_SHAPE.fullmatch(sid):
+            log.info("ignoring a session cookie that is not a session id (%d chars)", len(sid))
+            request.cookies = request.cookies.copy()  # a fresh session, as if no cookie
+            request.cookies.poplist(self.get_cookie_name(app))
+            sid = None
+        lock = None
+        try:
+            store_id = None if sid is None else self._get_store_id(sid)
+            if store_id is not None and self.locks is not None and self.may_exist(store_id):
+                lock = self.locks.acquire(store_id)
+            session = super().open_session(app, request)
+        except (StoreUnavailable, SessionLockTimeout) as error:
+            if lock is not None:
+                lock.release()
+            g.session_error = StoreUnavailable(str(error))
+            return self.closed_session()
+        except Exception as error:  # a store bug: no lockout, and the app's own 503 page
+            if lock is not None:
+                lock.release()
+            log.exception("could not open %s", self.log_name(sid))
+            g.session_error = StoreUnavailable(f"could not open this session ({error})")
+            return self.closed_session()
+        g.session_lock = lock  # on g: teardown must not touch a session that never opened
+        return session
+
+    def closed_session(self):
+        """Return an empty session that is never saved (not opened, or could not be)."""
+        session = self.session_class(sid=None)
+        session.unusable = True
+        return session
+
+    def save_session(self, app, session, response):
+        """Save the session unless it could not be opened or already failed to save."""
+        if getattr(session, "unusable", False):
+            if session.modified:
+                log.error("%s changed the session without @uses_session: not saved",
+                          request.endpoint)
+            return
+        try:
+            super().save_session(app, session, response)
+        except StoreUnavailable as error:
+            # The view already answered as if the change was kept; it was not, so the
+            # answer becomes the 503 (here: save_session runs after every error handler).
+            session.unusable = True
+            session.pop("_flashes", None)  # "counter is N" was not kept: do not show it
+            replace_response(response, app.make_response(handle_store_unavailable(error)))
+
+
+def uses_session(view):
+    """Mark a view that reads or writes the client's session: only its requests open it."""
+    view.uses_session = True
+    return view
+
+
+def route_uses_session(app):
+    """Tell whether this request goes to a view marked @uses_session.
+
+    Flask opens the session before it matches the URL, so match it here (the same
+    adapter, the same answer); a 404, 405 or redirect runs no view at all.
+    """
+    try:
+        rule, _ = request_ctx.url_adapter.match(return_rule=True)
+    except HTTPException:
+        return False
+    return getattr(app.view_functions.get(rule.endpoint), "uses_session", False)
+
+
+def replace_response(response, replacement):
+    """Turn ``response`` into ``replacement`` in place (status, headers and body)."""
+    response.status_code = replacement.status_code
+    response.headers.clear()
+    response.headers.extend(replacement.headers)
+    response.set_data(replacement.get_data())
+
+
+class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
+    """Flask-Session's cachelib interface over SessionFileStore, checking every write."""
+
+    def may_exist(self, store_id):
+        """Lock only sessions that have a file: a made-up cookie leaves no lock file behind.
+
+        A client's cookie arrives only after its session file was written, so a
+        missing file means a new session, which needs no lock.
+        """
+        return os.path.exists(self.cache.path_for(store_id))
+
+    def _upsert_session(self, session_lifetime, session, store_id):
+        """Write the session file; the store raises StoreUnavailable if it could not."""
+        self.cache.set(store_id, dict(session), timeout=session_lifetime)
+
+
+def raise_session_error():
+    """Stop the request with 503 if its session could not be locked or loaded."""
+    error = g.pop("session_error", None)
+    if error is not None:
+        raise error
+
+
+def finish_session(_exc=None):
+    """Release this request's session lock on every path out; then sweep, if one is due.
+
+    The sweep runs after the lock is released, and only at the end of requests that
+    opened a session: /healthz never pays for one.
+    """
+    if "session_lock" not in g:  # the session was not opened
+        return
+    lock = g.pop("session_lock")
+    if lock is not None:
+        lock.release()
+    sweeper = getattr(current_app.session_interface, "sweeper", None)
+    if sweeper is not None:
+        sweeper.maybe_sweep()
+
+
+def make_file_interface(app):
+    """Build the filesystem session interface from app.config."""
+    config = app.config
+    locks = None
+    if config["SESSION_LOCK"]:
+        locks = FileSessionLocks(lock_folder(app), config["SESSION_LOCK_TIMEOUT"])
+    sweeper = SessionSweeper(config["SESSION_DIR"], sweep_lock_path(app), locks=locks,
+                             every=config["SESSION_SWEEP_EVERY"],
+                             seconds=config["SESSION_SWEEP_SECONDS"],
+                             batch=config["SESSION_SWEEP_BATCH"])
+    cache = SessionFileStore(config["SESSION_DIR"],
+                             default_timeout=config["PERMANENT_SESSION_LIFETIME"],
+                             wait_timeout=config["SESSION_LOCK_TIMEOUT"],
+                             min_free_bytes=config["MIN_FREE_BYTES"],
+                             on_new_session=sweeper.note_new_session)
+    interface = FileSessionInterface(app, client=cache)
+    interface.locks = locks
+    interface.sweeper = sweeper if config["SESSION_SWEEP_BATCH"] > 0 else None
+    return interface
+
+
+def sweep_lock_path(app):
+    """Return the file whose flock lets one process at a time sweep the session folder."""
+    return os.path.join(app.instance_path, "session-sweep.lock")
+
+
+def lock_folder(app):
+    """Return the folder of the per-session lock files."""
+    return os.path.join(app.instance_path, "session-locks")
+
+
+def init_app(app):
+    """Install the session interface, its request hooks and the `sessions` CLI group."""
+    if app.config.get("REDIS_URL"):
+        from .redis_store import make_redis_interface  # here: it imports this module
+
+        app.config["SESSION_TYPE"] = "redis"
+        app.session_interface = make_redis_interface(app)
+    else:
+        app.config["SESSION_TYPE"] = "cachelib"
+        app.session_interface = make_file_interface(app)
+    app.before_request(raise_session_error)
+    app.teardown_request(finish_session)
+    app.cli.add_command(sessions_cli)
+
+
+@click.group("sessions", cls=AppGroup, help="Manage the per-client session files.")
+def sessions_cli():
+    """Group of session commands."""
+
+
+@sessions_cli.command("prune")
+def prune_command():
+    """Delete expired (and damaged) session files and report how many."""
+    from flask import current_app
+
+    folder = current_app.config["SESSION_DIR"]
+    locks = FileSessionLocks(lock_folder(current_app), timeout=0)
+    expired, damaged, kept = prune_folder(folder, locks=locks)
+    click.echo(f"Pruned {expired} expired and {damaged} damaged session files "
+               f"in {folder}; {kept} live sessions kept.")

@@ -1,0 +1,228 @@
+"""Per-client sessions in Redis: Flask-Session's Redis interface, locked and checked.
+
+With ``SESSION_COUNTER_REDIS_URL`` set, every instance of the app (every machine) reads
+and writes the same sessions, and the per-session lock is a Redis lock, so it holds
+across machines too. A Redis that cannot be reached answers 503, and redis-py opens
+new connections by itself once Redis is back.
+"""
+
+import logging
+import os
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import redis
+from flask_session.redis import RedisSessionInterface
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import LockError, RedisError
+from redis.retry import Retry
+
+from ..errors import StoreUnavailable
+from .file_lock import SessionLockTimeout
+from .codec import MsgpackOnlySerializer, decode_session
+from .ids import log_name
+from .base import LockingSessionMixin
+
+log = logging.getLogger(__name__)
+
+# A dead Redis must not hang requests: connect and read fail within these many seconds.
+CONNECT_TIMEOUT = 1.0
+SOCKET_TIMEOUT = 2.0
+# A session lock expires this long after it was taken, so a request killed while
+# holding it (a crashed worker, a lost machine) blocks its client for this long at most.
+LOCK_LEASE = 30.0
+
+
+class ConnectFailed(redis.exceptions.ConnectionError):
+    """Opening a connection failed: none of the caller's commands reached Redis yet."""
+
+
+class _ConnectFailuresMarked:
+    """Mixed into redis-py's connection class: a failure while connecting (the socket or
+    the HELLO handshake) is raised as ConnectFailed, the one error safe to retry."""
+
+    def connect_check_health(self, *args, **kwargs):
+        """Connect as redis-py does; tell connect failures apart from command failures."""
+        try:
+            return super().connect_check_health(*args, **kwargs)
+        except ConnectFailed:
+            raise
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            raise ConnectFailed(*error.args) from error
+
+
+def connect(url):
+    """Return a redis.Redis for ``url`` that fails fast and reconnects by itself.
+
+    Only a connection that failed while opening is retried (once, after a short pause):
+    no command was sent on it. A command whose connection broke after it was sent is
+    never sent again: redis-py raises the same ConnectionError ("Connection closed by
+    server") whether or not Redis ran it, and a second INCR would skip a number, a
+    second SET NX would find its own lock and lock the client out. A pooled connection
+    whose Redis went away is noticed (and reopened) by the pool before a command is
+    sent on it. Flask-Session's own retry_query decorator sits on the abstract methods
+    only, so it never wraps the Redis calls.
+    """
+    pool = redis.ConnectionPool.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT,
+        retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 1, supported_errors=(ConnectFailed,)))
+    base = pool.connection_class
+    pool.connection_class = type(base.__name__, (_ConnectFailuresMarked, base), {})
+    return redis.Redis(connection_pool=pool)
+
+
+def may_have_run(error):
+    """Tell whether a failed call may have run in Redis anyway (its answer was lost)."""
+    return (isinstance(error, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
+            and not isinstance(error, ConnectFailed))
+
+
+def client_for(app):
+    """Return the app's one Redis client; sessions and the `redis` strategy share its pool."""
+    client = app.extensions.get("redis_client")
+    if client is None:
+        client = app.extensions["redis_client"] = connect(app.config["REDIS_URL"])
+    return client
+
+
+def redacted(url):
+    """Return ``url`` with any password replaced by ***, for messages and logs."""
+    url = str(url)
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # not even a URL: hide whatever stands before an @
+        return url if "@" not in url else "***@" + url.rsplit("@", 1)[1]
+    return url if password is None else url.replace(f":{password}@", ":***@", 1)
+
+
+def call_redis(url, doing, method, *args, if_ran="", **kwargs):
+    """Run one Redis call; a Redis failure becomes the 503 that says what was being done."""
+    try:
+        return method(*args, **kwargs)
+    except RedisError as error:
+        raise unavailable(url, error, doing, if_ran) from error
+
+
+def unavailable(url, error, doing, if_ran=""):
+    """Return the StoreUnavailable (503) for a Redis call that failed while ``doing``;
+    ``if_ran`` says what it means when the call may have run (its answer was lost)."""
+    if may_have_run(error):
+        outcome = "it may have run, and is not sent again" + (f": {if_ran}" if if_ran else "")
+    else:
+        outcome = "nothing was changed"
+    return StoreUnavailable(f"Redis at {redacted(url)} failed while {doing} "
+                            f"({error}); {outcome}. Try again when Redis is back.")
+
+
+class RedisSessionLocks:
+    """Per-session locks in Redis: one client's requests take turns on every machine."""
+
+    def __init__(self, client, timeout, lease=LOCK_LEASE, url=""):
+        """Wait at most ``timeout`` seconds for a lock; a held lock expires after ``lease``."""
+        self.client = client
+        self.timeout = timeout
+        self.lease = lease
+        self.url = url
+
+    @staticmethod
+    def token():
+        """Return a new lock value that says who holds the lock: host, pid, then random."""
+        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
+    def acquire(self, key):
+        """Lock the session stored under ``key``; return a handle with release()."""
+        lock = self.client.lock(f"lock:{key}", timeout=self.lease, sleep=0.005,
+                                blocking_timeout=self.timeout, thread_local=False)
+        token = self.token()
+        try:
+            acquired = lock.acquire(token=token)
+        except RedisError as error:
+            if may_have_run(error) and not self._give_back(lock, token, key):
+                raise unavailable(self.url, error, "locking this session",
+                                  f"the lock may stay taken until its lease ends "
+                                  f"({self.lease:g} s)") from error
+            raise unavailable(self.url, error, "locking this session") from error
+        if not acquired:
+            raise SessionLockTimeout(
+                f"this session has been busy for {self.timeout:g} s "
+                "(other requests of the same client hold it); try again")
+        return _RedisLockHandle(lock, key)
+
+    @staticmethod
+    def _give_back(lock, token, key):
+        """Delete the lock if a SET NX whose answer was lost took it; tell if it is free.
+
+        Without this, the client's next requests would find the lock taken (by itself)
+        and wait for the lease to run out.
+        """
+        try:
+            lock.do_release(token.encode())
+        except LockError:
+            return True  # not ours: the lost SET did not take it
+        except RedisError as error:
+            log.warning("could not give back the lock of %s whose answer was lost (%s)",
+                        log_name(key), error)
+            return False
+        return True
+
+
+class _RedisLockHandle:
+    """A held Redis lock; release() is safe to call more than once and never raises."""
+
+    def __init__(self, lock, key):
+        self._lock = lock
+        self._key = key
+
+    def release(self):
+        """Give the lock back; if Redis is gone, the lease frees it later."""
+        lock, self._lock = self._lock, None
+        if lock is None:
+            return
+        try:
+            lock.release()
+        except LockError:
+            log.warning("the lock of %s expired before its request finished (lease %g s)",
+                        log_name(self._key), lock.timeout)
+        except RedisError as error:
+            log.warning("could not release the lock of %s (%s); it expires by itself",
+                        log_name(self._key), error)
+
+
+class RedisSessionStore(LockingSessionMixin, RedisSessionInterface):
+    """Flask-Session's Redis interface: Redis failures are 503, damaged data a fresh session."""
+
+    def __init__(self, *args, **kwargs):
+        """Set up Flask-Session's interface, then swap in a serializer that never unpickles."""
+        super().__init__(*args, **kwargs)
+        self.serializer = MsgpackOnlySerializer()
+
+    def _call(self, doing, method, *args, **kwargs):
+        return call_redis(self.url, doing, method, *args, **kwargs)
+
+    def _retrieve_session_data(self, store_id):
+        """Load a session; data that does not decode to a dict starts a fresh session."""
+        raw = self._call("loading this session", self.client.get, store_id)
+        if not raw:
+            return None
+        return decode_session(raw, f"{log_name(store_id)} in Redis")
+
+    def _upsert_session(self, session_lifetime, session, store_id):
+        """Save a session with its lifetime as the Redis expiry."""
+        self._call("saving this session", super()._upsert_session,
+                   session_lifetime, session, store_id)
+
+    def _delete_session(self, store_id):
+        """Delete a session."""
+        self._call("deleting this session", super()._delete_session, store_id)
+
+
+def make_redis_interface(app):
+    """Build the Redis session interface (and its locks) from app.config."""
+    url = app.config["REDIS_URL"]
+    interface = RedisSessionStore(app, client=client_for(app))
+    interface.url = url
+    if app.config["SESSION_LOCK"]:
+        interface.locks = RedisSessionLocks(interface.client, app.config["SESSION_LOCK_TIMEOUT"],
+                                            url=url)
+    return interface

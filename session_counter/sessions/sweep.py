@@ -1,0 +1,164 @@
+"""Deleting expired and damaged session files: without cron, a bounded batch now and then.
+
+PHP's session GC sweeps on a fraction of requests; here a process sweeps after every
+``every`` new sessions it wrote, or ``seconds`` after its last sweep, at the end of a
+request that used a session. Only one process sweeps at a time (a non-blocking flock:
+a worker that finds it taken goes on at once), and a sweep examines at most ``batch``
+files, reading each one's header only, so no request pays more than one batch. Each
+process walks the folder with a directory iterator it keeps between sweeps (no full
+listing per sweep) and starts over when it reaches the end; with up to ``batch`` files
+stored, every sweep sees them all. The `sessions prune` command examines the whole
+folder at once.
+"""
+
+import fcntl
+import logging
+import os
+import threading
+import time
+
+from .file_lock import same_file, try_flock
+from .file_store import HEADER, TEMP_SUFFIX, remove_file, read_expiry
+
+log = logging.getLogger(__name__)
+
+STALE_TEMP_SECONDS = 3600  # a temp file this old was left by a process killed mid-write
+
+
+class SessionSweeper:
+    """Deletes expired and damaged session files, a bounded batch at a time, one process at once."""
+
+    def __init__(self, folder, lock_path, locks=None, every=100, seconds=60.0, batch=1000):
+        """Sweep ``folder``; ``lock_path`` is the file whose flock makes sweeps take turns."""
+        self.folder = folder
+        self.lock_path = lock_path
+        self.locks = locks
+        self.every = every
+        self.seconds = seconds
+        self.batch = batch
+        self.new_sessions = 0
+        self.due = time.monotonic()  # a (re)started process sweeps at its first session
+        self._entries = None  # this process's walk through the folder: (pid, iterator)
+        self._walk_lock = threading.Lock()
+
+    def note_new_session(self):
+        """Count one new session file written by this process."""
+        self.new_sessions += 1
+
+    def maybe_sweep(self):
+        """Sweep if this process wrote ``every`` new sessions or ``seconds`` went by.
+
+        Costs a comparison when no sweep is due. Never raises: a sweep that fails is
+        logged, and the request that ran it is not affected.
+        """
+        if self.new_sessions < self.every and time.monotonic() < self.due:
+            return None
+        self.new_sessions = 0
+        self.due = time.monotonic() + self.seconds
+        try:
+            return self.sweep()
+        except OSError:
+            log.warning("sweeping the session folder %s failed", self.folder, exc_info=True)
+            return None
+
+    def sweep(self, now=None):
+        """Examine up to ``batch`` files; return (expired, damaged, kept), or None if busy."""
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if not try_flock(fd) or not self._walk_lock.acquire(blocking=False):
+                return None  # another process (or thread) is sweeping right now
+            try:
+                counts = {"expired": 0, "damaged": 0, "kept": 0}
+                now = time.time() if now is None else now
+                for entry in self._next_entries(self.batch):
+                    examine(entry, self.locks, now, counts)
+                return counts["expired"], counts["damaged"], counts["kept"]
+            finally:
+                self._walk_lock.release()
+        finally:
+            os.close(fd)
+
+    def _next_entries(self, count):
+        """Yield up to ``count`` files, going on from the last sweep; wrap around once."""
+        restarts = 0
+        while count > 0:
+            pid, entries = self._entries or (None, None)
+            if pid != os.getpid():  # none yet, or inherited through fork: start afresh
+                if restarts:
+                    return  # this sweep has seen the whole folder
+                restarts += 1
+                entries = os.scandir(self.folder)
+                self._entries = (os.getpid(), entries)
+            entry = next(entries, None)
+            if entry is None:
+                entries.close()
+                self._entries = None
+            elif entry.is_file():
+                count -= 1
+                yield entry
+
+
+def prune_folder(folder, locks=None, now=None):
+    """Delete expired and damaged session files (and idle orphan locks); return counts.
+
+    Returns (expired, damaged, kept).
+    """
+    now = time.time() if now is None else now
+    counts = {"expired": 0, "damaged": 0, "kept": 0}
+    for entry in os.scandir(folder):
+        if entry.is_file():
+            examine(entry, locks, now, counts)
+    if locks is not None:
+        remove_orphan_locks(folder, locks)
+    return counts["expired"], counts["damaged"], counts["kept"]
+
+
+def examine(entry, locks, now, counts):
+    """Delete one session file (a DirEntry) if it is expired or damaged; count what it was.
+
+    A deleted session's lock file goes too, unless a request holds it (then prune
+    deletes it later as an orphan).
+    """
+    if entry.name.endswith(TEMP_SUFFIX):
+        if entry.stat().st_mtime < now - STALE_TEMP_SECONDS:  # recent ones may be in use
+            remove_file(entry.path)
+        return
+    verdict = remove_if_stale(entry.path, now)
+    if verdict is None:
+        return
+    counts[verdict] += 1
+    if verdict != "kept" and locks is not None:
+        locks.remove_if_idle(entry.name)
+
+
+def remove_orphan_locks(folder, locks):
+    """Delete idle lock files whose session file is gone (deleted, or never written)."""
+    for entry in os.scandir(locks.folder):
+        if not os.path.exists(os.path.join(folder, entry.name)):
+            locks.remove_if_idle(entry.name)
+
+
+def remove_if_stale(path, now):
+    """Delete the file at ``path`` if expired or damaged; return the verdict (None: gone).
+
+    Judged and deleted under the file's own exclusive flock, the one set() writes
+    under: a file being written is kept, and a write that waited for us finds its file
+    unlinked and writes the session anew (set() checks st_nlink), so nothing is lost.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        if not try_flock(fd, fcntl.LOCK_EX) or not same_file(fd, path):
+            return "kept"  # being written this very moment, or replaced meanwhile
+        expires = read_expiry(os.pread(fd, HEADER.size, 0))
+        if expires is None:
+            verdict = "damaged"
+        elif expires != 0 and expires < now:
+            verdict = "expired"
+        else:
+            return "kept"
+        return verdict if remove_file(path) else None
+    finally:
+        os.close(fd)

@@ -1,0 +1,138 @@
+"""Expired session files go without cron, a bounded batch at a time; a full disk refuses new sessions."""
+
+import fcntl
+import os
+import pickle
+import struct
+import time
+
+import pytest
+
+from session_counter.sessions.base import sweep_lock_path
+
+from ..session_files import age_session_file
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def sweep_app(make_app):
+    """Build an app on a fresh instance folder with settings on top of the defaults."""
+    return lambda instance_path=None, **config: make_app({"TESTING": True, **config},
+                                                         instance_path=instance_path)
+
+
+def session_files(app):
+    """Return the set of session file names."""
+    return set(os.listdir(app.config["SESSION_DIR"]))
+
+
+def new_session(app):
+    """Start one new client (POST /inc without a cookie); return its file name."""
+    before = session_files(app)
+    assert app.test_client().post("/inc", headers=JSON).json["counter"] == 1
+    (name,) = session_files(app) - before
+    return name
+
+
+def test_300_expired_sessions_are_gone_within_100_new_sessions(sweep_app):
+    """Lifetime 2 s: 300 sessions expire; new clients alone (no cron) delete them all."""
+    app = sweep_app(PERMANENT_SESSION_LIFETIME=2, SESSION_SWEEP_SECONDS=3600)
+    expired = {new_session(app) for _ in range(300)}
+    time.sleep(3)
+    fresh = set()
+    while expired & session_files(app):
+        assert len(fresh) < 100, "300 expired files outlived 100 new sessions"
+        fresh.add(new_session(app))
+    assert session_files(app) == fresh  # only the expired ones went
+
+
+def test_a_sweep_is_due_after_some_seconds_without_new_sessions(sweep_app):
+    app = sweep_app(PERMANENT_SESSION_LIFETIME=1, SESSION_SWEEP_SECONDS=1)
+    clients = [app.test_client() for _ in range(5)]
+    for client in clients:
+        client.post("/inc")
+    assert len(session_files(app)) == 5
+    time.sleep(2.5)
+    assert clients[0].get("/").status_code == 200  # a read: no new session, a sweep due
+    assert session_files(app) == set()
+
+
+def test_a_sweep_examines_a_bounded_batch_and_goes_on_where_it_stopped(sweep_app):
+    app = sweep_app(SESSION_SWEEP_BATCH=50, SESSION_SWEEP_EVERY=10_000)
+    names = [new_session(app) for _ in range(120)]
+    for name in names[:100]:
+        age_session_file(os.path.join(app.config["SESSION_DIR"], name), 10)
+    sweeper = app.session_interface.sweeper
+    results = [sweeper.sweep() for _ in range(3)]
+    assert all(sum(r) == 50 for r in results[:2])  # never more than a batch
+    assert sum(r[0] for r in results) == 100  # 2.4 batches cover the 120 files
+    assert session_files(app) == set(names[100:])
+
+
+def test_one_process_sweeps_at_a_time(sweep_app):
+    app = sweep_app()
+    name = new_session(app)
+    age_session_file(os.path.join(app.config["SESSION_DIR"], name), 10)
+    fd = os.open(sweep_lock_path(app), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another worker is sweeping
+        assert app.session_interface.sweeper.sweep() is None
+        assert name in session_files(app)
+    finally:
+        os.close(fd)
+    assert app.session_interface.sweeper.sweep() == (1, 0, 0)
+
+
+def test_a_sweep_keeps_a_file_being_written_and_its_writer_saves_it_anew(sweep_app):
+    app = sweep_app()
+    client = app.test_client()
+    client.post("/inc")
+    (name,) = session_files(app)
+    path = os.path.join(app.config["SESSION_DIR"], name)
+    age_session_file(path, 10)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # set() is rewriting it this very moment
+        assert app.session_interface.sweeper.sweep() == (0, 0, 1)
+    finally:
+        os.close(fd)
+    assert app.session_interface.sweeper.sweep() == (1, 0, 0)
+    store, key = app.session_interface.cache, f"session:{client.get_cookie('session').value}"
+    store.set(key, {"counter": 7})  # a request that loaded it before the sweep saves it
+    assert store.get(key) == {"counter": 7}
+
+
+def test_the_sweep_deletes_an_older_versions_pickle_files(sweep_app):
+    app = sweep_app()
+    path = os.path.join(app.config["SESSION_DIR"], "0" * 64)
+    with open(path, "wb") as f:
+        f.write(struct.pack("I", 0) + pickle.dumps({"counter": 3}))
+    assert app.session_interface.sweeper.sweep() == (0, 1, 0)
+    assert not os.path.exists(path)
+
+
+def test_below_the_free_space_floor_new_sessions_get_503_and_old_ones_go_on(sweep_app):
+    app = sweep_app(MIN_FREE_BYTES=0)
+    old_client = app.test_client()
+    old_client.post("/inc")
+    statvfs = os.statvfs(app.config["SESSION_DIR"])
+    floor = statvfs.f_bavail * statvfs.f_frsize + 10**15  # more than this disk has free
+    full = sweep_app(app.instance_path, MIN_FREE_BYTES=floor)  # the same instance folder
+    existing = full.test_client()
+    existing.set_cookie("session", old_client.get_cookie("session").value)
+    assert existing.post("/inc", headers=JSON).json["counter"] == 2
+    assert existing.get("/").status_code == 200
+    refused = full.test_client().post("/inc", headers=JSON)
+    assert refused.status_code == 503
+    message = refused.json["message"]
+    assert "new sessions are refused" in message and "SESSION_COUNTER_MIN_FREE_BYTES" in message
+    assert "Existing sessions keep working" in message
+    assert len(session_files(full)) == 1  # nothing written for the refused client
+    assert full.test_client().get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("floor", [0, 1])
+def test_a_floor_below_the_free_space_refuses_nothing(sweep_app, floor):
+    app = sweep_app(MIN_FREE_BYTES=floor)
+    assert app.test_client().post("/inc", headers=JSON).json["counter"] == 1
