@@ -56,7 +56,8 @@ def check_redis(url):
     """Prove Redis answers at ``url``, the store of sessions and of the `redis` strategy."""
     from redis.exceptions import RedisError
 
-    from .sessions.redis_store import connect, redacted
+    from .clients import redacted
+    from .clients.redis import connect
 
     fix = ("Fix: start Redis (redis-server --port 6379), correct SESSION_COUNTER_REDIS_URL "
            "(redis://host:port/db), or unset it to keep sessions on this machine's disk.")
@@ -77,8 +78,8 @@ def check_memcached(url):
     """Prove memcached answers at ``url``, the store of the memcached strategies."""
     from pymemcache.exceptions import MemcacheError
 
-    from .memcached_client import connect
-    from .sessions.redis_store import redacted
+    from .clients import redacted
+    from .clients.memcached import connect
 
     fix = ("Fix: start memcached (memcached -l 127.0.0.1 -p 11211), correct "
            "SESSION_COUNTER_MEMCACHED_URL (memcached://host:port), or unset it to run "
@@ -102,8 +103,8 @@ def check_postgres(url):
     """Prove PostgreSQL answers at ``url`` and holds the counters' table and sequence."""
     import psycopg
 
-    from .postgres_client import check_url, hide_password, prepare_schema
-    from .sessions.redis_store import redacted
+    from .clients.postgres import check_url, hide_password, prepare_schema
+    from .clients import redacted
 
     fix = ("Fix: start PostgreSQL, correct SESSION_COUNTER_POSTGRES_URL "
            "(postgresql://user:password@host:port/dbname), or unset it to run without the "

@@ -29,6 +29,7 @@ import time
 
 import requests
 
+from session_counter.procfs import is_gone
 from session_counter.race.simultaneous import fire_simultaneously
 
 JSON = {"Accept": "application/json"}
@@ -42,20 +43,6 @@ def wait_until(condition, timeout=20.0, every=0.02):
             raise TimeoutError(f"still not true after {timeout} s")
         time.sleep(every)
     return result
-
-
-def process_state(pid):
-    """Return a process's state letter (R, S, Z...), or None when it does not exist."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return None
-
-
-def is_gone(pid):
-    """Tell whether ``pid`` has exited (a zombie waiting for its parent counts as gone)."""
-    return process_state(pid) in (None, "Z", "X")
 
 
 def server_processes(server, command_contains):

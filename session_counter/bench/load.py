@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from string import Template
 from urllib.parse import urlsplit
 
-from ..servers.procfs import group_cpu_seconds
+from ..procfs import group_cpu_seconds
 
 QUANTILES = [(i + 0.5) / 10 for i in range(1000)]  # percentiles kept per round, to merge rounds
 

@@ -1,7 +1,7 @@
 """The race lab: start real servers, reset, fire N simultaneous clients, read back, analyse.
 
-Pure of click: ``race_cli.py`` prints what ``run_lab()`` returns. The verdict comes from
-``race_report.analyse`` and the final value from ``race_reading``, which the browser
+Pure of click: ``cli.py`` prints what ``run_lab()`` returns. The verdict comes from
+``report.analyse`` and the final value from ``reading``, which the browser
 panel's API uses too: the terminal and the page are judged by the same code.
 """
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from ..servers import harness
 from .reading import final_from_reads, stale_note, state_scope
-from .report import RaceResult, analyse, merge_rounds
+from .report import LabReport, StrategyRun, analyse
 from .simultaneous import loopback_target, fire_simultaneously
 from ..strategies import STRATEGY_CLASSES
 
@@ -80,60 +80,6 @@ class LabSettings:
                 "postgres": bool(self.postgres_url),
                 "clients": self.clients,
                 "rounds": self.rounds}
-
-
-@dataclass
-class StrategyRun:
-    """Every round of one strategy (or one session-lock setting) and what to say about it."""
-
-    strategy: str
-    scope: str
-    results: list[RaceResult] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    inconclusive: bool = False
-
-    def note(self, text):
-        """Add a note once."""
-        if text not in self.notes:
-            self.notes.append(text)
-
-    def summary(self):
-        """Return merge_rounds() of the rounds, with the final values and mean wall time."""
-        summary = merge_rounds(self.results)
-        finals = [r.final_value for r in self.results]
-        summary["final_values"] = finals
-        summary["distinct"] = sum(r.distinct for r in self.results)
-        summary["answers"] = sum(r.answers for r in self.results)
-        summary["wall_time_mean"] = (sum(r.wall_time for r in self.results) / len(self.results)
-                                     if self.results else 0.0)
-        if len(self.results) == 1:
-            summary["verdict"] = self.results[0].verdict
-        if self.inconclusive:
-            summary["verdict"] = "inconclusive: " + summary["verdict"]
-        return summary
-
-    def to_dict(self):
-        """Return the JSON form: summary, every round, notes."""
-        return {"strategy": self.strategy, "scope": self.scope, "summary": self.summary(),
-                "rounds": [r.to_dict() for r in self.results], "notes": self.notes,
-                "inconclusive": self.inconclusive}
-
-
-@dataclass
-class LabReport:
-    """The outcome of one lab run."""
-
-    mode: str  # "shared" or "same-session"
-    settings: dict
-    runs: list[StrategyRun] = field(default_factory=list)
-    skipped: list[dict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def to_dict(self):
-        """Return the JSON form of the whole run."""
-        return {"mode": self.mode, "settings": self.settings,
-                "results": [run.to_dict() for run in self.runs],
-                "skipped": self.skipped, "notes": self.notes}
 
 
 def request_json(method, url, headers=None, timeout=REQUEST_TIMEOUT):

@@ -4,7 +4,7 @@ Where a counter lives decides how it can be reset and read back:
   process   a module global: every worker process has its own copy
   instance  a file or process of one server (cache, sqlite, file_lock, manager)
   global    a store every instance shares (redis)
-Pure functions over simultaneous.Answer; the terminal lab and the page's API share them.
+Pure functions over model.Answer; the terminal lab and the page's API share them.
 """
 
 SCOPES = ("process", "instance", "global")

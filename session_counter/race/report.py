@@ -1,4 +1,5 @@
-"""Ground truth of the race lab: what a round of simultaneous requests really produced.
+"""Ground truth of the race lab: what a round of simultaneous requests really produced,
+and the lab's report of a whole run (every round of every strategy).
 
 Pure functions, no I/O. A counter that was reset before the run must hand out
 start, start+1, ..., start+sent-1, each exactly once, and end up storing
@@ -7,34 +8,9 @@ start-1+sent. Anything else is a race made visible.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from .simultaneous import Answer
-
-
-@dataclass
-class RaceResult:
-    """Outcome of one round of one strategy, as counted by analyse()."""
-
-    strategy: str
-    sent: int
-    answers: int  # status 200 with an integer value
-    errors: int  # everything else: sent - answers
-    distinct: int
-    duplicates: int  # answers whose value was already handed out: answers - distinct
-    duplicated_values: list[int] = field(default_factory=list)
-    gaps: int = 0  # integers in start..max(values) never handed out
-    final_value: int | None = None
-    lost_updates: int | None = None
-    pids: list[int] = field(default_factory=list)
-    wall_time: float = 0.0
-    window: float = 0.0
-    exact: bool = False
-    verdict: str = ""
-
-    def to_dict(self) -> dict:
-        """Return a JSON-ready dict of every field."""
-        return asdict(self)
+from .model import Answer, RaceResult
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
@@ -138,3 +114,57 @@ def merge_rounds(results: list[RaceResult]) -> dict:
         verdict = "; ".join(parts) or f"exact in {totals['exact_rounds']} of {rounds} rounds"
     totals["verdict"] = verdict
     return totals
+
+
+@dataclass
+class StrategyRun:
+    """Every round of one strategy (or one session-lock setting) and what to say about it."""
+
+    strategy: str
+    scope: str
+    results: list[RaceResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    inconclusive: bool = False
+
+    def note(self, text):
+        """Add a note once."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def summary(self):
+        """Return merge_rounds() of the rounds, with the final values and mean wall time."""
+        summary = merge_rounds(self.results)
+        finals = [r.final_value for r in self.results]
+        summary["final_values"] = finals
+        summary["distinct"] = sum(r.distinct for r in self.results)
+        summary["answers"] = sum(r.answers for r in self.results)
+        summary["wall_time_mean"] = (sum(r.wall_time for r in self.results) / len(self.results)
+                                     if self.results else 0.0)
+        if len(self.results) == 1:
+            summary["verdict"] = self.results[0].verdict
+        if self.inconclusive:
+            summary["verdict"] = "inconclusive: " + summary["verdict"]
+        return summary
+
+    def to_dict(self):
+        """Return the JSON form: summary, every round, notes."""
+        return {"strategy": self.strategy, "scope": self.scope, "summary": self.summary(),
+                "rounds": [r.to_dict() for r in self.results], "notes": self.notes,
+                "inconclusive": self.inconclusive}
+
+
+@dataclass
+class LabReport:
+    """The outcome of one lab run."""
+
+    mode: str  # "shared" or "same-session"
+    settings: dict
+    runs: list[StrategyRun] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self):
+        """Return the JSON form of the whole run."""
+        return {"mode": self.mode, "settings": self.settings,
+                "results": [run.to_dict() for run in self.runs],
+                "skipped": self.skipped, "notes": self.notes}

@@ -11,25 +11,12 @@ import json
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from .model import Answer
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_CLIENTS = 5000
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One client's outcome; status 0 means no HTTP answer (see error)."""
-
-    status: int
-    value: int | None
-    pid: int | None
-    thread: str | None
-    instance: str | None
-    error: str | None
-    elapsed: float  # seconds from the barrier release to the answer (or failure)
-    retries: int | None = None  # swaps a compare-and-swap strategy lost before it won
 
 
 def _as_int(raw: object) -> int | None:

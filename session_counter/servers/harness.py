@@ -20,7 +20,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from . import SERVER_MODELS, procfs
+from .. import procfs
+from . import SERVER_MODELS
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

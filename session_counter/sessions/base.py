@@ -1,33 +1,30 @@
-"""Per-client sessions: Flask-Session's cachelib interface over our own file store.
+"""What every session store shares: the locking open/save hooks, and their errors.
 
-This is what ``Session(app)`` builds with ``SESSION_TYPE="cachelib"``, plus what
-Flask-Session leaves out: the files are msgpack, never pickle (``session_store``); a
-write that fails answers 503 instead of pretending to have saved; a cookie that is not
-a session id starts a fresh session; and, with ``SESSION_LOCK``, one client's session
-is locked from load to save.
+Each store (file_interface.py over file_store.py, redis_store.py) is Flask-Session's
+interface for it plus LockingSessionMixin, which adds what Flask-Session leaves out:
+only views marked @uses_session open the session; a write that fails answers 503
+instead of pretending to have saved; a cookie that is not a session id starts a fresh
+session; and, with ``SESSION_LOCK``, one client's session is locked from load to save.
 """
 
 import logging
-import os
 import re
 
-import click
 from flask import current_app, g, request
-from flask.cli import AppGroup
 from flask.globals import request_ctx
-from flask_session.cachelib import CacheLibSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from ..errors import StoreUnavailable, handle_store_unavailable
 from .ids import log_name
-from .file_lock import FileSessionLocks, SessionLockTimeout
-from .file_store import SessionFileStore
-from .sweep import SessionSweeper, prune_folder
 
 log = logging.getLogger(__name__)
 
 # Flask-Session makes ids with secrets.token_urlsafe(32): 43 URL-safe characters.
 SESSION_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class SessionLockTimeout(Exception):
+    """The session stayed locked by other requests for longer than the timeout."""
 
 
 class LockingSessionMixin:
@@ -128,22 +125,6 @@ def replace_response(response, replacement):
     response.set_data(replacement.get_data())
 
 
-class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
-    """Flask-Session's cachelib interface over SessionFileStore, checking every write."""
-
-    def may_exist(self, store_id):
-        """Lock only sessions that have a file: a made-up cookie leaves no lock file behind.
-
-        A client's cookie arrives only after its session file was written, so a
-        missing file means a new session, which needs no lock.
-        """
-        return os.path.exists(self.cache.path_for(store_id))
-
-    def _upsert_session(self, session_lifetime, session, store_id):
-        """Write the session file; the store raises StoreUnavailable if it could not."""
-        self.cache.set(store_id, dict(session), timeout=session_lifetime)
-
-
 def raise_session_error():
     """Stop the request with 503 if its session could not be locked or loaded."""
     error = g.pop("session_error", None)
@@ -165,66 +146,3 @@ def finish_session(_exc=None):
     sweeper = getattr(current_app.session_interface, "sweeper", None)
     if sweeper is not None:
         sweeper.maybe_sweep()
-
-
-def make_file_interface(app):
-    """Build the filesystem session interface from app.config."""
-    config = app.config
-    locks = None
-    if config["SESSION_LOCK"]:
-        locks = FileSessionLocks(lock_folder(app), config["SESSION_LOCK_TIMEOUT"])
-    sweeper = SessionSweeper(config["SESSION_DIR"], sweep_lock_path(app), locks=locks,
-                             every=config["SESSION_SWEEP_EVERY"],
-                             seconds=config["SESSION_SWEEP_SECONDS"],
-                             batch=config["SESSION_SWEEP_BATCH"])
-    cache = SessionFileStore(config["SESSION_DIR"],
-                             default_timeout=config["PERMANENT_SESSION_LIFETIME"],
-                             wait_timeout=config["SESSION_LOCK_TIMEOUT"],
-                             min_free_bytes=config["MIN_FREE_BYTES"],
-                             on_new_session=sweeper.note_new_session)
-    interface = FileSessionInterface(app, client=cache)
-    interface.locks = locks
-    interface.sweeper = sweeper if config["SESSION_SWEEP_BATCH"] > 0 else None
-    return interface
-
-
-def sweep_lock_path(app):
-    """Return the file whose flock lets one process at a time sweep the session folder."""
-    return os.path.join(app.instance_path, "session-sweep.lock")
-
-
-def lock_folder(app):
-    """Return the folder of the per-session lock files."""
-    return os.path.join(app.instance_path, "session-locks")
-
-
-def init_app(app):
-    """Install the session interface, its request hooks and the `sessions` CLI group."""
-    if app.config.get("REDIS_URL"):
-        from .redis_store import make_redis_interface  # here: it imports this module
-
-        app.config["SESSION_TYPE"] = "redis"
-        app.session_interface = make_redis_interface(app)
-    else:
-        app.config["SESSION_TYPE"] = "cachelib"
-        app.session_interface = make_file_interface(app)
-    app.before_request(raise_session_error)
-    app.teardown_request(finish_session)
-    app.cli.add_command(sessions_cli)
-
-
-@click.group("sessions", cls=AppGroup, help="Manage the per-client session files.")
-def sessions_cli():
-    """Group of session commands."""
-
-
-@sessions_cli.command("prune")
-def prune_command():
-    """Delete expired (and damaged) session files and report how many."""
-    from flask import current_app
-
-    folder = current_app.config["SESSION_DIR"]
-    locks = FileSessionLocks(lock_folder(current_app), timeout=0)
-    expired, damaged, kept = prune_folder(folder, locks=locks)
-    click.echo(f"Pruned {expired} expired and {damaged} damaged session files "
-               f"in {folder}; {kept} live sessions kept.")

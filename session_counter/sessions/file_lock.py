@@ -14,11 +14,8 @@ import os
 import time
 
 from ..errors import StoreUnavailable
+from .base import SessionLockTimeout
 from .ids import hashed_key
-
-
-class SessionLockTimeout(Exception):
-    """The session stayed locked by other requests for longer than the timeout."""
 
 
 class FileSessionLocks:
@@ -133,3 +130,8 @@ class _FileLockHandle:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def lock_folder(app):
+    """Return the folder of the per-session lock files."""
+    return os.path.join(app.instance_path, "session-locks")

@@ -162,3 +162,8 @@ def remove_if_stale(path, now):
         return verdict if remove_file(path) else None
     finally:
         os.close(fd)
+
+
+def sweep_lock_path(app):
+    """Return the file whose flock lets one process at a time sweep the session folder."""
+    return os.path.join(app.instance_path, "session-sweep.lock")

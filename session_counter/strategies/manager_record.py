@@ -12,6 +12,7 @@ import os
 import time
 
 from ..errors import StoreUnavailable
+from ..procfs import read_stat
 
 
 def process_identity(pid):
@@ -19,14 +20,10 @@ def process_identity(pid):
 
     Pids are reused; the start time (in clock ticks since boot) tells two lives apart.
     """
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError, TypeError):
+    stat = read_stat(pid)
+    if stat is None or stat.state in ("Z", "X"):
         return None
-    if fields[0] in ("Z", "X"):
-        return None
-    return [pid, int(fields[19])]
+    return [pid, stat.start_ticks]
 
 
 def read_record(path):

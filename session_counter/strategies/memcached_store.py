@@ -8,7 +8,7 @@ a reset is the only thing that creates the key.
 """
 
 from ..errors import StoreUnavailable
-from ..memcached_client import call_memcached, client_for
+from ..clients.memcached import call_memcached, client_for
 from .base import CounterStrategy
 
 

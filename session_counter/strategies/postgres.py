@@ -24,7 +24,7 @@ class PostgresStrategy(CounterStrategy):
 
     def __init__(self, app):
         """Share the app's connections to PostgreSQL (psycopg is imported only when used)."""
-        from ..postgres_client import connections_for
+        from ..clients.postgres import connections_for
 
         super().__init__(app)
         self.connections = connections_for(app)

@@ -2,7 +2,7 @@
 
 from redis.exceptions import RedisError
 
-from ..sessions.redis_store import call_redis, client_for
+from ..clients.redis import call_redis, client_for
 from .base import CounterStrategy, Remembered
 
 

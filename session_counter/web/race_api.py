@@ -1,7 +1,7 @@
 """POST /api/race/analyse: the browser panel's raw answers, judged by the lab's own code.
 
-The page fires the requests; this route counts what came back with race_report.analyse
-and race_lab's reading of the final value, exactly as the terminal lab does.
+The page fires the requests; this route counts what came back with race.report.analyse
+and race.reading's reading of the final value, exactly as the terminal lab does.
 """
 
 import json
@@ -10,9 +10,9 @@ import math
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from ..race.model import Answer
 from ..race.reading import final_from_reads, stale_note, state_scope
 from ..race.report import analyse
-from ..race.simultaneous import Answer
 from ..strategies import get_strategies
 
 bp = Blueprint("race", __name__)

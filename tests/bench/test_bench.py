@@ -10,10 +10,20 @@ import shutil
 import pytest
 
 from session_counter import create_app
-from session_counter.bench.cli import bench_command, fill_sessions, summarise
-from session_counter.bench.load import LOAD_GENERATORS, Sample, Target, merged_percentile
+from session_counter.bench.cli import bench_command, summarise
+from session_counter.bench.load import (
+    LOAD_GENERATORS,
+    Sample,
+    Target,
+    merged_percentile,
+)
+from session_counter.bench.servers import fill_sessions
 from session_counter.servers.harness import running_server
-from session_counter.strategies import COMPARE_AND_SWAP, STRATEGY_CLASSES, get_strategies
+from session_counter.strategies import (
+    COMPARE_AND_SWAP,
+    STRATEGY_CLASSES,
+    get_strategies,
+)
 
 from ..services import require_service
 
@@ -211,7 +221,7 @@ def test_bad_options_are_clear_errors(runner, args, complaint):
 
 def test_contention_row_is_computed_from_the_answers():
     from session_counter.bench.contention import contention_row
-    from session_counter.race.simultaneous import Answer
+    from session_counter.race.model import Answer
 
     target = Target("shared_x", "/shared/x/inc", "main", "POST", "/shared/x/inc",
                     safe_against=["threads"])

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from session_counter.race.report import RaceResult, analyse, merge_rounds
-from session_counter.race.simultaneous import Answer
+from session_counter.race.model import Answer, RaceResult
+from session_counter.race.report import analyse, merge_rounds
 
 
 def ok(value, pid=100):

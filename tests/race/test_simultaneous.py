@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from session_counter.race.simultaneous import Answer, fire_simultaneously, parse_json_answer
+from session_counter.race.model import Answer
+from session_counter.race.simultaneous import fire_simultaneously, parse_json_answer
 
 
 class CountingServer:

@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from session_counter import create_app
-from session_counter.servers.harness import running_server
-from session_counter.sessions.redis_store import LOCK_LEASE, RedisSessionLocks, connect
+from session_counter.clients.redis import connect
+from session_counter.servers.harness import running_server, wait_for_workers, worker_pids
 from session_counter.sessions.file_store import TEMP_SUFFIX, SessionFileStore, decode_file
-from session_counter.race.simultaneous import fire_simultaneously
+from session_counter.sessions.redis_store import LOCK_LEASE, RedisSessionLocks
 from session_counter.strategies import PROCESSES
 
 from ..readonly import read_only
@@ -29,21 +29,6 @@ SESSION_WRITES = 250  # POST /inc among them; every request locks its client's s
 KILL_AFTER = 0.3  # of all requests
 
 
-def worker_pids(server):
-    """Return the pids of a gunicorn server's workers (the children of its master)."""
-    children = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == server.process.pid:
-                children.add(int(entry))
-    return children
-
-
 def wait_until(condition, timeout=20.0):
     """Poll ``condition`` until it returns something true; return that (bounded wait)."""
     deadline = time.monotonic() + timeout
@@ -52,28 +37,6 @@ def wait_until(condition, timeout=20.0):
             raise TimeoutError(f"still not true after {timeout} s")
         time.sleep(0.02)
     return result
-
-
-def wait_for_workers(server, count, timeout=20.0):
-    """Wait until gunicorn runs ``count`` workers again; return their pids."""
-    deadline = time.monotonic() + timeout
-    while len(pids := worker_pids(server)) != count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return pids
-
-
-def wait_for_booted_workers(server, count):
-    """Wait until ``count`` workers run and each has answered (so has built its app)."""
-    pids = wait_for_workers(server, count)
-    answered = set()
-
-    def all_answered():
-        answers = fire_simultaneously([server.url], "/healthz", 4 * count, method="GET")
-        answered.update(answer.pid for answer in answers)
-        return pids <= answered
-
-    wait_until(all_answered)
-    return pids
 
 
 def process_safe_names(url):
@@ -351,7 +314,7 @@ def test_read_only_session_folder_is_503_and_resets_nothing():
                 for _ in range(3)] == [1, 2, 3]
         # Both workers must have booted first: a worker booting now would fail the
         # start-up check of the session folder, and gunicorn would halt the whole server.
-        assert len(wait_for_booted_workers(server, 2)) == 2
+        assert len(wait_for_workers(server, 2)) == 2
         with read_only(os.path.join(server.instance_path, "sessions")):
             failed = [browser.post(url + "/inc", headers=JSON) for _ in range(5)]
             newcomer = requests.post(url + "/inc", headers=JSON)

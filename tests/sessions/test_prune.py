@@ -78,7 +78,7 @@ def test_a_write_does_not_scan_the_folder(tmp_path, monkeypatch):
 
 def test_a_made_up_cookie_leaves_no_lock_file(app, client):
     """Locks are taken only for sessions that exist, so random cookies cost no inode."""
-    from session_counter.sessions.base import lock_folder
+    from session_counter.sessions.file_lock import lock_folder
 
     for n in range(20):
         client.set_cookie("session", f"{n:043d}")
@@ -87,7 +87,7 @@ def test_a_made_up_cookie_leaves_no_lock_file(app, client):
 
 
 def test_prune_removes_lock_files_of_sessions_that_are_gone(app, runner):
-    from session_counter.sessions.base import lock_folder
+    from session_counter.sessions.file_lock import lock_folder
 
     clients = [app.test_client() for _ in range(3)]
     for c in clients:

@@ -14,7 +14,8 @@ import msgspec
 import pytest
 
 from session_counter import create_app
-from session_counter.sessions.redis_store import RedisSessionLocks, connect
+from session_counter.clients.redis import connect
+from session_counter.sessions.redis_store import RedisSessionLocks
 from session_counter.sessions.ids import hashed_key, log_name
 
 from ..session_files import write_session_file

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from session_counter.sessions.base import sweep_lock_path
+from session_counter.sessions.sweep import sweep_lock_path
 
 from ..session_files import age_session_file
 

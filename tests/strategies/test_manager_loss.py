@@ -11,7 +11,9 @@ from session_counter.servers.harness import running_server
 from session_counter.strategies import get_strategies
 from session_counter.strategies.manager import Manager
 
-from ..store_faults import JSON, is_gone, kill_9, post_inc, server_processes
+from session_counter.procfs import is_gone
+
+from ..store_faults import JSON, kill_9, post_inc, server_processes
 
 MANAGER_PROGRAM = "session_counter.strategies.manager_process"
 

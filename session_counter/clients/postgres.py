@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from .errors import StoreUnavailable
-from .sessions.redis_store import redacted
+from ..errors import StoreUnavailable
+from . import redacted
 
 SCHEMES = ("postgresql", "postgres")
 # A dead PostgreSQL must not hang requests: connecting fails within this many seconds.

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 
-from .errors import StoreUnavailable
-from .sessions.redis_store import redacted
+from ..errors import StoreUnavailable
+from . import redacted
 
 DEFAULT_PORT = 11211
 # A dead memcached must not hang requests: connect and read fail within these many seconds.
