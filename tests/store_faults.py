@@ -94,6 +94,15 @@ def first_rounds(run, count=3):
     return [a for _, answers in run.rounds[:count] for a in answers]
 
 
+def summary(run, stored):
+    """Return one line of figures for a run (printed by the fault tests; see -s)."""
+    answers = run.answers()
+    counts = dict(sorted(collections.Counter(a.status for a in answers).items()))
+    return (f"{len(run.rounds)} rounds x {run.clients}: {len(answers)} requests, "
+            f"{len(handed_out(answers))} numbers handed out, statuses {counts}, "
+            f"stored {stored}")
+
+
 def break_and_repair(run, break_it, repair_it, after="after", while_down=lambda: None):
     """Break the store mid-run, let rounds fail, repair it; tag rounds by what they saw.
 

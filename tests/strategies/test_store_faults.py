@@ -20,7 +20,7 @@ from session_counter.servers.harness import running_server
 from ..redis_server import running_redis
 from ..store_faults import (IncrementRun, assert_each_number_once, break_and_repair,
                            first_rounds, handed_out, kill_9, post_inc, server_processes,
-                           statuses, stored_value, wait_until)
+                           statuses, stored_value, summary, wait_until)
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -62,6 +62,7 @@ def test_thread_lock_worker_killed_mid_run_starts_again_at_1_as_its_label_says()
             run.phase("after", after_rounds=3)
             wait_until(lambda: run.done_in("after") >= 3)
         stored = stored_value(server.url, "thread_lock")
+        print(f"\nthread_lock, worker killed: {summary(run, stored)}")
         says = label(server.url, "thread_lock")
 
     old = [a for a in run.answers() if a.pid == old_pid]
@@ -84,6 +85,7 @@ def test_manager_killed_mid_run_refuses_until_reset_and_never_repeats_a_number()
             refusal = break_and_repair(run, lambda: kill_9(manager), reset,
                                        while_down=lambda: post_inc(server.url, "manager"))
         stored = stored_value(server.url, "manager")
+        print(f"\nmanager killed, then reset: {summary(run, stored)}")
         says = label(server.url, "manager")
 
     assert statuses(first_rounds(run)) == {200}
@@ -107,6 +109,7 @@ def test_sqlite_database_made_read_only_mid_run_hands_out_each_number_once():
         finally:
             subprocess.run(["chattr", "-i", *files], capture_output=True)
         stored = stored_value(server.url, "sqlite")
+        print(f"\nsqlite read-only, then writable: {summary(run, stored)}")
 
     assert statuses(first_rounds(run)) == {200}
     assert statuses(run.answers("down", "down:end")) == {503}
@@ -124,6 +127,7 @@ def test_file_lock_counter_file_made_read_only_mid_run_hands_out_each_number_onc
         finally:
             subprocess.run(["chattr", "-i", path], capture_output=True)
         stored = stored_value(server.url, "file_lock")
+        print(f"\nfile_lock read-only, then writable: {summary(run, stored)}")
 
     assert statuses(run.answers("down", "down:end")) == {503}
     assert statuses(run.answers("back", "after")) == {200}
@@ -151,6 +155,7 @@ def test_file_lock_counter_file_damaged_mid_run_refuses_until_reset():
             refusal = break_and_repair(run, damage, reset,
                                        while_down=lambda: post_inc(server.url, "file_lock"))
         stored = stored_value(server.url, "file_lock")
+        print(f"\nfile_lock damaged, then reset: {summary(run, stored)}")
 
     assert statuses(run.answers("down", "down:end")) == {503}
     assert statuses(run.answers("back", "after")) == {200}
@@ -172,6 +177,8 @@ def test_redis_killed_mid_run(tmp_path, persistent):
         with IncrementRun(server.url, "redis") as run:
             break_and_repair(run, lambda: redis_server.stop(signal.SIGKILL), redis_server.start)
         stored = stored_value(server.url, "redis")
+        kind = "AOF always" if persistent else "no persistence"
+        print(f"\nredis SIGKILLed and restarted ({kind}): {summary(run, stored)}")
 
     assert statuses(first_rounds(run)) == {200}
     assert statuses(run.answers("down", "down:end")) == {503}
