@@ -17,8 +17,8 @@ Any strategy's fault test (existing or new) uses the same three pieces:
   numbers missing as there were answers lost in flight.
 - ``statuses``, ``stored_value``, ``first_rounds``: small readers for the assertions.
 
-Used by tests/test_store_faults.py (thread_lock, manager, sqlite, file_lock, redis) and
-tests/test_kv_faults.py (redis_watch, memcached).
+Used by tests/strategies/test_store_faults.py (thread_lock, manager, sqlite, file_lock,
+redis), test_kv_faults.py (redis_watch, memcached) and test_postgres_faults.py.
 """
 
 import collections
