@@ -14,7 +14,7 @@ from ..strategies import STRATEGY_CLASSES
 SERVER_OPTIONS = ("server", "workers", "threads", "window", "instances", "redis_url",
                   "memcached_url", "postgres_url")
 COLUMNS = ("strategy", "sent", "answers", "distinct", "duplicates", "gaps", "final",
-           "lost", "pids", "wall s", "verdict")
+           "lost", "retries", "pids", "wall s", "verdict")
 PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
 
 
@@ -47,17 +47,27 @@ PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
               help="Give the servers this PostgreSQL (postgresql://user:password@host:port/db: "
                    "its strategies).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON, no table.")
+@click.option("--markdown", is_flag=True,
+              help="Print the results as a Markdown matrix: stores by technique.")
 @click.pass_context
-def race_command(ctx, as_json, **options):
+def race_command(ctx, as_json, markdown, **options):
     """Fire N truly simultaneous clients at real servers and show what each strategy hands out."""
     check_options(ctx, options)
+    if markdown and (as_json or options["same_session"]):
+        raise click.UsageError("--markdown prints the shared counters' matrix: not with "
+                               "--json or --same-session.")
     settings = LabSettings(**{**options, "strategies": tuple(options["strategies"])})
     try:
-        report = run_with_progress(settings, enabled=not as_json)
+        report = run_with_progress(settings, enabled=not (as_json or markdown))
     except LabError as error:
         raise click.ClickException(f"the race lab failed: {error}") from error
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
+    elif markdown:
+        from .race_matrix import markdown as matrix_markdown
+
+        click.echo(matrix_markdown(report.to_dict()["results"], describe_settings(report),
+                                   report.skipped))
     else:
         print_report(report)
 
@@ -108,9 +118,12 @@ def row_of(run):
         final = f"{min(finals)}-{max(finals)}"
     lost = summary["lost_updates"]
     pids = max((len(r.pids) for r in run.results), default=0)  # per round: servers may restart
-    return (run.strategy, str(summary["sent"]), str(summary["answers"]),
+    retries = summary.get("retries")
+    name = f"{run.strategy} ({run.technique})" if run.technique else run.strategy
+    return (name, str(summary["sent"]), str(summary["answers"]),
             str(summary["distinct"]), str(summary["duplicates"]), str(summary["gaps"]),
-            final, "unknown" if lost is None else str(lost), str(pids),
+            final, "unknown" if lost is None else str(lost),
+            "" if retries is None else str(retries), str(pids),
             f"{summary['wall_time_mean']:.2f}", summary["verdict"])
 
 
@@ -160,11 +173,12 @@ def print_report(report):
             column = "session"
         table.add_column(column, justify="left" if text else "right", no_wrap=not text,
                          overflow="fold")
-    for run in report.runs:
+    for i, run in enumerate(report.runs):
         summary = run.summary()
         clean = summary["exact_rounds"] == summary["rounds"] and not summary["lost_updates"]
         style = "yellow" if run.inconclusive else ("green" if clean else "red")
-        table.add_row(*row_of(run), style=style)
+        last_of_store = i + 1 == len(report.runs) or report.runs[i + 1].store != run.store
+        table.add_row(*row_of(run), style=style, end_section=last_of_store)
     console.print(table)
     for run in report.runs:
         for note in run.notes:

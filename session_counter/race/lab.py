@@ -162,6 +162,13 @@ def why_unavailable(name):
     return f"needs {requires}" if requires else "this server does not offer it"
 
 
+def run_for(name, description):
+    """Return an empty StrategyRun of one strategy, placed as its /api/strategies entry says."""
+    return StrategyRun(name, state_scope(description), store=description.get("store"),
+                       technique=description.get("technique"),
+                       safe_against=description.get("safe_against", []))
+
+
 def fire_round(urls, name, scope, clients, fresh, reach):
     """Reset, fire, read back one strategy once; return (answers, final, notes, stale)."""
     burst = len(urls) * (reach if scope == "process" else 1)
@@ -195,7 +202,7 @@ def run_shared(settings, report, on_step):
         chosen = [name for name in requested if name in offered]
         report.skipped = [{"strategy": name, "reason": why_unavailable(name)}
                           for name in requested if name not in offered]
-        runs = {name: StrategyRun(name, state_scope(offered[name])) for name in chosen}
+        runs = {name: run_for(name, offered[name]) for name in chosen}
         report.runs = list(runs.values())
         # A reset reaches one worker process; only a fresh server zeroes every copy.
         restart = (not settings.url and settings.server in LONG_LIVED_WORKERS

@@ -41,6 +41,7 @@ class RaceResult:
     window: float = 0.0
     exact: bool = False
     verdict: str = ""
+    retries: int | None = None  # compare-and-swap: swaps lost and retried, summed (else None)
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict of every field."""

@@ -54,6 +54,7 @@ def analyse(strategy: str, answers: list[Answer], *, final_value: int | None,
     out_of_range = sum(1 for v in values if not start <= v <= end)
     lost = None if final_value is None else (start - 1 + sent) - final_value
     pids = sorted({a.pid for a in answers if isinstance(a.pid, int)})
+    carried = [a.retries for a in answers if a.status == 200 and isinstance(a.retries, int)]
     exact = sent > 0 and answered == sent and sorted(values) == list(range(start, end + 1))
 
     if answered == 0:
@@ -83,6 +84,7 @@ def analyse(strategy: str, answers: list[Answer], *, final_value: int | None,
         duplicated_values=sorted(v for v, c in seen.items() if c > 1),
         gaps=gaps, final_value=final_value, lost_updates=lost, pids=pids,
         wall_time=wall_time, window=window, exact=exact, verdict=verdict,
+        retries=sum(carried) if carried else None,
     )
 
 
@@ -99,6 +101,8 @@ def merge_rounds(results: list[RaceResult]) -> dict:
         "gaps": sum(r.gaps for r in results),
         "lost_updates": sum(known_lost) if known_lost else None,
         "pids": sorted({p for r in results for p in r.pids}),
+        "retries": (sum(r.retries for r in results if r.retries is not None)
+                    if any(r.retries is not None for r in results) else None),
     }
     if rounds == 0:
         verdict = "no rounds"
@@ -123,6 +127,10 @@ class StrategyRun:
     strategy: str
     scope: str
     results: list[RaceResult] = field(default_factory=list)
+    # where the strategy sits in the matrix, and its label, as /api/strategies says
+    store: str | None = None
+    technique: str | None = None
+    safe_against: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     inconclusive: bool = False
 
@@ -148,7 +156,9 @@ class StrategyRun:
 
     def to_dict(self):
         """Return the JSON form: summary, every round, notes."""
-        return {"strategy": self.strategy, "scope": self.scope, "summary": self.summary(),
+        return {"strategy": self.strategy, "scope": self.scope, "store": self.store,
+                "technique": self.technique, "safe_against": self.safe_against,
+                "summary": self.summary(),
                 "rounds": [r.to_dict() for r in self.results], "notes": self.notes,
                 "inconclusive": self.inconclusive}
 

@@ -29,7 +29,8 @@
           body = body || {};
           return {status: response.status, value: intOrNull(body.value),
                   pid: intOrNull(body.pid),
-                  thread: typeof body.thread === "string" ? body.thread : null};
+                  thread: typeof body.thread === "string" ? body.thread : null,
+                  retries: intOrNull(body.retries)}; // compare-and-swap strategies only
         });
       })
       .catch(function () { return {status: 0, value: null, pid: null, thread: null}; });
@@ -149,7 +150,9 @@
       r.duplicates + " duplicates, " + r.gaps + " gaps; final value " +
       (r.final_value === null ? "unknown" : r.final_value) + ", lost updates " +
       (r.lost_updates === null ? "unknown" : r.lost_updates) + "; " + r.pids.length +
-      " process(es); " + r.wall_time.toFixed(2) + " s"));
+      " process(es); " + r.wall_time.toFixed(2) + " s" +
+      (r.retries === null ? "" : "; " + r.retries + " retries (swaps lost to another " +
+                                 "request, then tried again)")));
     r.notes.forEach(function (note) { box.appendChild(element("p", "note", note)); });
     box.appendChild(numberBoxes(name, outcome.answers));
     return box;

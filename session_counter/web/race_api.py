@@ -41,7 +41,7 @@ def is_int(value, bound=None):
 
 
 def parse_answers(raw, what, limit):
-    """Return Answers from a list of {status, value, pid, thread}, or fail naming the item."""
+    """Return Answers from a list of {status, value, pid, thread[, retries]}, or fail naming one."""
     if not isinstance(raw, list):
         fail(f"{what} must be a list of objects {{status, value, pid, thread}}")
     if len(raw) > limit:
@@ -59,7 +59,10 @@ def parse_answers(raw, what, limit):
             fail(f"{what}[{i}].pid must be null or a process id")
         if thread is not None and not (isinstance(thread, str) and len(thread) <= 200):
             fail(f"{what}[{i}].thread must be null or a thread name")
-        answers.append(Answer(status, value, pid, thread, PAGE, None, 0.0))
+        retries = item.get("retries")
+        if retries is not None and not (is_int(retries) and 0 <= retries <= MAX_VALUE):
+            fail(f"{what}[{i}].retries must be null or a count of retries")
+        answers.append(Answer(status, value, pid, thread, PAGE, None, 0.0, retries))
     return answers
 
 

@@ -120,6 +120,22 @@ def test_table_output(runner):
     assert "skipped" not in result.output
 
 
+def test_markdown_matrix_with_retries(runner):
+    """One thread, one client at a time: sqlite_cas never loses a swap (0 retries)."""
+    result = runner.invoke(args=["race", "--server", "dev-single", "--clients", "5",
+                                 "--strategy", "sqlite", "--strategy", "sqlite_cas",
+                                 "--markdown"])
+    assert result.exit_code == 0, result.output
+    assert ("| SQLite |  |  | `sqlite` (processes): exactly 1..5 | "
+            "`sqlite_cas` (processes): exactly 1..5, 0 retries |") in result.output
+
+
+def test_markdown_is_not_for_a_session_race(runner):
+    result = runner.invoke(args=["race", "--same-session", "--markdown"])
+    assert result.exit_code == 2 and "--markdown prints the shared counters' matrix" in (
+        result.output)
+
+
 @pytest.mark.server
 def test_url_races_a_running_server(runner):
     from session_counter.servers.harness import running_server

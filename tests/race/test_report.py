@@ -163,7 +163,7 @@ def test_passthrough_and_to_dict():
         "strategy": "locked", "sent": 2, "answers": 2, "errors": 0, "distinct": 2,
         "duplicates": 0, "duplicated_values": [], "gaps": 0, "final_value": 2,
         "lost_updates": 0, "pids": [7, 8], "wall_time": 1.25, "window": 0.003,
-        "exact": True, "verdict": "exactly 1..2",
+        "exact": True, "verdict": "exactly 1..2", "retries": None,
     }
 
 
@@ -171,7 +171,7 @@ def test_merge_all_exact():
     results = [run([ok(1, pid=p), ok(2, pid=p)], final_value=2) for p in (3, 1, 3)]
     m = merge_rounds(results)
     assert m == {"rounds": 3, "exact_rounds": 3, "sent": 6, "errors": 0, "duplicates": 0,
-                 "gaps": 0, "lost_updates": 0, "pids": [1, 3],
+                 "gaps": 0, "lost_updates": 0, "pids": [1, 3], "retries": None,
                  "verdict": "exact in 3 of 3 rounds"}
 
 
@@ -198,3 +198,15 @@ def test_merge_lost_updates_unknown_and_empty():
     assert m["verdict"] == "duplicates in 1 of 1 rounds (1 in all)"
     assert merge_rounds([])["verdict"] == "no rounds"
     assert isinstance(run([ok(1)]), RaceResult)
+
+
+def test_retries_are_summed_from_the_answers_and_over_rounds():
+    """A compare-and-swap strategy's answers carry retries; others carry none (None)."""
+    cas = [Answer(200, v, 100, "t", None, None, 0.0, retries) for v, retries in
+           ((1, 0), (2, 3), (3, 1))]
+    first = run(cas, final_value=3)
+    assert first.retries == 4
+    assert run([ok(1), ok(2)], final_value=2).retries is None
+    second = run([Answer(200, 1, 100, "t", None, None, 0.0, 2)], final_value=1)
+    assert merge_rounds([first, second])["retries"] == 6
+    assert merge_rounds([run([ok(1)], final_value=1)])["retries"] is None

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from session_counter.strategies import (MACHINES, PROCESSES, READ_THEN_WRITE,
+from session_counter.strategies import (COMPARE_AND_SWAP, MACHINES, PROCESSES, READ_THEN_WRITE,
                                         STRATEGY_CLASSES)
 
 EVERY = {cls.name: cls for cls in STRATEGY_CLASSES}
@@ -90,6 +90,10 @@ def test_four_gunicorn_processes_the_label_says_it_all(runner, store_urls):
             assert summary["duplicates"] > 0 or summary["lost_updates"] > 0, (name, summary)
         if cls.technique == READ_THEN_WRITE:
             assert not exactly_1_to_100(summary), (name, summary)
+        if cls.technique == COMPARE_AND_SWAP:  # 100 clients at once: contention, made visible
+            assert summary["retries"] > 0, (name, summary)
+        else:
+            assert summary["retries"] is None, (name, summary)
 
 
 @raced_with_every_store

@@ -38,6 +38,14 @@ def test_api_exact_race(client):
     assert result["exact"] is True and result["verdict"] == "exactly 1..3"
 
 
+def test_api_sums_the_retries_of_compare_and_swap_answers(client):
+    answers = [{**a, "retries": r} for a, r in zip(page_answers([1, 2, 3]), (0, 4, 1))]
+    body = {"strategy": "sqlite_cas", "answers": answers, "final_value": 3, "wall_time": 0.1}
+    assert client.post("/api/race/analyse", json=body, headers=JSON).json["retries"] == 5
+    body = {"strategy": "sqlite", "answers": page_answers([1]), "final_value": 1}
+    assert client.post("/api/race/analyse", json=body, headers=JSON).json["retries"] is None
+
+
 @pytest.mark.timeout(10)  # a hang guard: the old analysis walked every integer to the maximum
 def test_api_counts_gaps_of_huge_values_exactly(client):
     body = {"strategy": "sqlite", "answers": page_answers([1, 10**12, 2**63 - 1]),
@@ -66,6 +74,8 @@ GOOD = {"strategy": "sqlite", "answers": page_answers([1]), "final_value": 1, "w
     ({**GOOD, "answers": [{"status": 200, "value": 2**63}]}, "answers[0].value"),
     ({**GOOD, "answers": [{"status": 200, "value": 1, "pid": -1}]}, "answers[0].pid"),
     ({**GOOD, "answers": [7]}, "answers[0] must be an object"),
+    ({**GOOD, "answers": [{"status": 200, "value": 1, "retries": -1}]}, "answers[0].retries"),
+    ({**GOOD, "answers": [{"status": 200, "value": 1, "retries": "2"}]}, "answers[0].retries"),
     ({**GOOD, "final_value": "3"}, "final_value must be"),
     ({**GOOD, "wall_time": "fast"}, "wall_time must be"),
     (b'{"strategy": "sqlite", "answers": [{"status": 200}], "wall_time": NaN}',

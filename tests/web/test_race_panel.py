@@ -38,6 +38,10 @@ def test_the_panel_draws_each_strategys_numbers_and_verdict(new_context, server)
     assert "duplicate" in panel.get_by_test_id("race-verdict-naive_global").inner_text()
     assert naive.locator(".race-box.dup").count() > 0
     assert panel.locator("[data-testid^='race-result-']").count() == len(names)
+    # compare-and-swap: the retries its answers carried, summed by the server
+    assert " retries (swaps lost to another request" in panel.get_by_test_id(
+        "race-result-sqlite_cas").inner_text()
+    assert "retries" not in panel.get_by_test_id("race-result-sqlite").inner_text()
     assert errors.messages == []
 
 
