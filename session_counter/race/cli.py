@@ -64,7 +64,7 @@ def race_command(ctx, as_json, markdown, **options):
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     elif markdown:
-        from .race_matrix import markdown as matrix_markdown
+        from .matrix import markdown as matrix_markdown
 
         click.echo(matrix_markdown(report.to_dict()["results"], describe_settings(report),
                                    report.skipped))

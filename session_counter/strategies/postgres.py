@@ -40,7 +40,7 @@ class PostgresStrategy(CounterStrategy):
         return self.durability.get()
 
     def connection(self, doing, changes=True):
-        """Lend a connection for one request (see postgres_client.Connections)."""
+        """Lend a connection for one request (see clients/postgres.py: Connections)."""
         return self.connections.connection(doing, changes)
 
     def current(self):

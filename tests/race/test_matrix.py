@@ -1,6 +1,6 @@
 """The race lab's matrix: each strategy in its store's row and its technique's column."""
 
-from session_counter.race_matrix import markdown, matrix_rows, outcome
+from session_counter.race.matrix import markdown, matrix_rows, outcome
 
 
 def result(name, store, technique, safe_against, duplicates=0, lost=0, retries=None):

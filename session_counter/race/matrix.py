@@ -4,7 +4,7 @@ Each cell names its strategies, the widest scope each claims to be safe against,
 what the race found, so the pattern shows at a glance: the column decides, not the row.
 """
 
-from .strategies import SCOPES, STORES, TECHNIQUES
+from ..strategies import SCOPES, STORES, TECHNIQUES
 
 
 def claimed(run):
