@@ -10,9 +10,8 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from session_counter.servers.chromium import DESKTOP, PHONE, run_race_panel
 from session_counter.servers.harness import running_server
-
-from session_counter.servers.chromium import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
@@ -22,7 +21,7 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": [
 ZOOM_200 = {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2}
 VIEWS = {"desktop": {"viewport": DESKTOP}, "zoom-200": ZOOM_200, "phone": {"viewport": PHONE}}
 CLIENTS = 30
-RACE_TIMEOUT = 90_000  # ms: every strategy, one after the other, in a loaded browser
+RACE_TIMEOUT = 60_000  # ms, as run_race_panel waits
 WINDOW = 0.001  # seconds naive_global waits inside its increment: duplicates and gaps
 
 
@@ -53,14 +52,9 @@ def scroll_width(page):
 
 def race(page, clients, only=None):
     """Race from the panel (all strategies, or ``only``) and wait for the announced end."""
-    panel = page.get_by_test_id("race-panel")
-    for box in panel.get_by_role("checkbox").all():
-        box.set_checked(only is None or box.get_attribute("value") in only)
-    panel.get_by_role("spinbutton").fill(str(clients))
-    panel.get_by_test_id("race-run").click()
-    status = panel.get_by_role("status")
-    page.wait_for_function("s => s.textContent.startsWith('Done')", arg=status.element_handle(),
-                           timeout=RACE_TIMEOUT)
+    panel = run_race_panel(page, clients, only)
+    page.wait_for_function("s => s.textContent.startsWith('Done')",
+                           arg=panel.get_by_role("status").element_handle())
     return panel
 
 

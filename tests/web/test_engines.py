@@ -1,17 +1,18 @@
 """The page in the three engines people use: Chromium, Firefox ESR and WebKitGTK (Safari's).
 
-One scenario, written once against ``engines.Person``, run in each engine against
+One scenario, written once against a person of engines.py (a Playwright page or a
+Selenium driver behind the same few methods), run in each engine against
 gunicorn with several worker processes. Without an engine's parts the test skips,
 unless SESSION_COUNTER_REQUIRE_SERVICES=1 (CI), where it fails.
 """
 
-import os
 import time
 
 import pytest
 
 from session_counter.servers.chromium import DESKTOP
 
+from ..services import require_service
 from .browser import SecondOrigin
 from .engines import (
     PlaywrightPerson, missing_parts, open_firefox, open_webkit, virtual_display)
@@ -38,11 +39,7 @@ def display():
 def engine(request):
     """The name of an engine this machine can run (else skip, or fail in CI)."""
     missing = missing_parts(request.param)
-    if missing:
-        message = f"{request.param} needs {', '.join(missing)}"
-        if os.environ.get("SESSION_COUNTER_REQUIRE_SERVICES") == "1":
-            pytest.fail(message + "; SESSION_COUNTER_REQUIRE_SERVICES=1 requires it")
-        pytest.skip(message)
+    require_service(not missing, f"{request.param} needs {', '.join(missing)}")
     return request.param
 
 
