@@ -100,7 +100,7 @@ def test_a_screen_reader_hears_each_box_and_the_verdicts(new_context, server):
         "boxes => boxes.map(b => [b.dataset.value, b.className,"
         " (b.querySelector('sup') || {}).textContent || ''])")
     assert len(heard) == len(shown) > 0
-    for name, (value, classes, times) in zip(heard, shown):
+    for name, (value, classes, times) in zip(heard, shown, strict=True):
         if "dup" in classes:
             assert name == f"{value}, handed out {times.lstrip('×')} times"
         elif "gap" in classes:

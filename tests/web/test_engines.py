@@ -14,8 +14,7 @@ from session_counter.servers.chromium import DESKTOP
 
 from ..services import require_service
 from .browser import SecondOrigin
-from .engines import (
-    PlaywrightPerson, missing_parts, open_firefox, open_webkit, virtual_display)
+from .engines import PlaywrightPerson, missing_parts, open_firefox, open_webkit, virtual_display
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
