@@ -176,6 +176,17 @@ def ensure_secret_key(app):
     if app.config.get("SECRET_KEY"):
         return
     path = os.path.join(app.instance_path, "secret_key")
+    try:
+        app.config["SECRET_KEY"] = read_or_make_key(path)
+    except OSError as error:  # workers that each made up a key would not agree: stop
+        raise StartupError(
+            f"Cannot keep a generated secret key in {path} ({error.strerror}). Fix: make "
+            f"the instance folder writable by this user, or set SESSION_COUNTER_SECRET_KEY "
+            f"(the same value for every process).") from error
+
+
+def read_or_make_key(path):
+    """Return the key in ``path``, writing a new one first if there is none."""
     if not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -188,4 +199,4 @@ def ensure_secret_key(app):
         finally:
             os.unlink(tmp)
     with open(path) as f:
-        app.config["SECRET_KEY"] = f.read().strip()
+        return f.read().strip()

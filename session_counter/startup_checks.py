@@ -17,8 +17,11 @@ class StartupError(click.ClickException):
     """A start-up problem, printed as one clear message.
 
     A ClickException, so ``flask`` and ``run.py`` print just the message and exit 1;
-    gunicorn shows it and stops, since its workers cannot boot.
+    gunicorn shows it and stops, since its workers cannot boot. ``can_wait`` says a
+    gunicorn worker may boot anyway and answer 503 until the problem is fixed.
     """
+
+    can_wait = True
 
 
 def check_writable_folder(path, what):
@@ -28,10 +31,14 @@ def check_writable_folder(path, what):
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as error:
-        raise StartupError(
+        problem = StartupError(
             f"The {what} {path} is not writable ({error.strerror}). Fix: make it "
             f"writable by this user (chown/chmod), or point the app at another folder "
-            f"with SESSION_COUNTER_INSTANCE_PATH or SESSION_COUNTER_SESSION_DIR.") from error
+            f"with SESSION_COUNTER_INSTANCE_PATH or SESSION_COUNTER_SESSION_DIR.")
+        # a folder that is there can become writable again; one that cannot even be
+        # made stops the worker later (its store cannot be built), so stop it here
+        problem.can_wait = os.path.isdir(path)
+        raise problem from error
 
 
 def check_writable_database(path):
@@ -130,13 +137,18 @@ def in_gunicorn_worker():
 def run_checks(app):
     """Check every place the app writes to; stop with the first problem found.
 
-    In a gunicorn worker a problem is logged instead: a worker that fails to boot
-    halts the whole server, so a worker replaced while Redis is down or a folder is
-    read-only would take every other worker with it. It answers 503 until it is fixed.
+    In a gunicorn worker a problem that can pass (a store down, a folder read-only) is
+    logged instead: a worker that fails to boot halts the whole server, so a worker
+    replaced while Redis is down would take every other worker with it. It answers 503
+    until it is fixed. A folder that does not exist and cannot be made stops it anyway.
     """
+    from .sessions import lock_folder  # here: sessions imports the stores
+
     checks = [(check_writable_folder, app.instance_path, "instance folder"),
               (check_writable_folder, app.config["SESSION_DIR"], "session folder"),
               (check_writable_database, app.config["DATABASE"])]
+    if not app.config.get("REDIS_URL") and app.config["SESSION_LOCK"]:
+        checks.append((check_writable_folder, lock_folder(app), "session lock folder"))
     if app.config.get("REDIS_URL"):
         checks.append((check_redis, app.config["REDIS_URL"]))
     if app.config.get("MEMCACHED_URL"):
@@ -147,6 +159,6 @@ def run_checks(app):
         try:
             check(*args)
         except StartupError as error:
-            if not in_gunicorn_worker():
+            if not (in_gunicorn_worker() and error.can_wait):
                 raise
             logging.getLogger(__name__).warning("%s Answering 503 until then.", error.message)
