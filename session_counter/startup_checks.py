@@ -142,7 +142,7 @@ def run_checks(app):
     replaced while Redis is down would take every other worker with it. It answers 503
     until it is fixed. A folder that does not exist and cannot be made stops it anyway.
     """
-    from .sessions import lock_folder  # here: sessions imports the stores
+    from .sessions.file_lock import lock_folder
 
     checks = [(check_writable_folder, app.instance_path, "instance folder"),
               (check_writable_folder, app.config["SESSION_DIR"], "session folder"),

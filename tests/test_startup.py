@@ -19,7 +19,7 @@ from flask import Flask
 
 from session_counter import create_app
 from session_counter.config import ensure_secret_key
-from session_counter.harness import PROJECT_ROOT, clean_environ, free_port
+from session_counter.servers.harness import PROJECT_ROOT, clean_environ, free_port
 from session_counter.startup_checks import StartupError
 
 from .readonly import read_only
