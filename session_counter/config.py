@@ -30,7 +30,8 @@ DEFAULTS = {
     "SESSION_LOCK_TIMEOUT": 10.0,
     # Expired session files are deleted without cron: a process sweeps after this many
     # new sessions, or this many seconds after its last sweep (at the end of a request
-    # that used a session), examining at most SESSION_SWEEP_BATCH files (0: no sweeps).
+    # that used a session), examining at most SESSION_SWEEP_BATCH files, found by an
+    # expiry index in instance/session-expiry.sqlite (0: no sweeps, no index).
     "SESSION_SWEEP_EVERY": 100,
     "SESSION_SWEEP_SECONDS": 60.0,
     "SESSION_SWEEP_BATCH": 1000,

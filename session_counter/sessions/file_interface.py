@@ -1,7 +1,8 @@
 """Sessions on this machine's disk, as Flask-Session's cachelib interface sees them.
 
-The pieces are the file store (file_store.py), one flock per session (file_lock.py)
-and the sweep of expired files (sweep.py); this module wires them from the config.
+The pieces are the file store (file_store.py), one flock per session (file_lock.py),
+the sweep of expired files (sweep.py) and its index (expiry.py); this module wires
+them from the config.
 """
 
 import os
@@ -9,6 +10,7 @@ import os
 from flask_session.cachelib import CacheLibSessionInterface
 
 from .base import LockingSessionMixin
+from .expiry import ExpiryIndex
 from .file_lock import FileSessionLocks, lock_folder
 from .file_store import SessionFileStore
 from .sweep import SessionSweeper, sweep_lock_path
@@ -36,8 +38,11 @@ def make_file_interface(app):
     locks = None
     if config["SESSION_LOCK"]:
         locks = FileSessionLocks(lock_folder(app), config["SESSION_LOCK_TIMEOUT"])
+    index = None
+    if config["SESSION_SWEEP_BATCH"] > 0:
+        index = ExpiryIndex(os.path.join(app.instance_path, "session-expiry.sqlite"))
     sweeper = SessionSweeper(config["SESSION_DIR"], sweep_lock_path(app), locks=locks,
-                             every=config["SESSION_SWEEP_EVERY"],
+                             index=index, every=config["SESSION_SWEEP_EVERY"],
                              seconds=config["SESSION_SWEEP_SECONDS"],
                              batch=config["SESSION_SWEEP_BATCH"])
     cache = SessionFileStore(config["SESSION_DIR"],

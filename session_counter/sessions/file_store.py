@@ -35,7 +35,7 @@ class SessionFileStore:
         """Keep sessions in ``folder`` (made mode 0700); each wait ends after ``wait_timeout``.
 
         New sessions are refused while the disk has less than ``min_free_bytes`` free;
-        ``on_new_session()`` is called after each new session file is written.
+        ``on_new_session(file name, expiry)`` is called after each new session file.
         """
         os.makedirs(folder, mode=0o700, exist_ok=True)
         self.folder = folder
@@ -141,7 +141,7 @@ class SessionFileStore:
             remove_file(tmp)
             raise
         if new and self.on_new_session is not None:
-            self.on_new_session()
+            self.on_new_session(os.path.basename(path), HEADER.unpack_from(data)[1])
 
     def _overwrite(self, fd, path, data, old_size):
         """Overwrite the file in place; after a short or failed write, put the old bytes back."""

@@ -4,16 +4,19 @@ PHP's session GC sweeps on a fraction of requests; here a process sweeps after e
 ``every`` new sessions it wrote, or ``seconds`` after its last sweep, at the end of a
 request that used a session. Only one process sweeps at a time (a non-blocking flock:
 a worker that finds it taken goes on at once), and a sweep examines at most ``batch``
-files, reading each one's header only, so no request pays more than one batch. Each
-process walks the folder with a directory iterator it keeps between sweeps (no full
-listing per sweep) and starts over when it reaches the end; with up to ``batch`` files
-stored, every sweep sees them all. The `sessions prune` command examines the whole
-folder at once.
+files, reading each one's header only, so no request pays more than one batch.
+
+Nine tenths of a batch are the files the expiry index (``session_expiry``) says are
+due, oldest first, however many files the folder holds. The last tenth walks the
+folder with a directory iterator each process keeps between sweeps (no full listing
+per sweep), for files the index does not know: an older version's, or one whose
+entry was lost. The `sessions prune` command examines the whole folder at once.
 """
 
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 import time
 
@@ -28,11 +31,13 @@ STALE_TEMP_SECONDS = 3600  # a temp file this old was left by a process killed m
 class SessionSweeper:
     """Deletes expired and damaged session files, a bounded batch at a time, one process at once."""
 
-    def __init__(self, folder, lock_path, locks=None, every=100, seconds=60.0, batch=1000):
+    def __init__(self, folder, lock_path, locks=None, index=None, every=100, seconds=60.0,
+                 batch=1000):
         """Sweep ``folder``; ``lock_path`` is the file whose flock makes sweeps take turns."""
         self.folder = folder
         self.lock_path = lock_path
         self.locks = locks
+        self.index = index
         self.every = every
         self.seconds = seconds
         self.batch = batch
@@ -41,9 +46,11 @@ class SessionSweeper:
         self._entries = None  # this process's walk through the folder: (pid, iterator)
         self._walk_lock = threading.Lock()
 
-    def note_new_session(self):
-        """Count one new session file written by this process."""
+    def note_new_session(self, name, expires):
+        """Count one new session file written by this process, and index its expiry."""
         self.new_sessions += 1
+        if self.index is not None and expires:
+            self.index.add(name, expires)
 
     def maybe_sweep(self):
         """Sweep if this process wrote ``every`` new sessions or ``seconds`` went by.
@@ -70,13 +77,42 @@ class SessionSweeper:
             try:
                 counts = {"expired": 0, "damaged": 0, "kept": 0}
                 now = time.time() if now is None else now
-                for entry in self._next_entries(self.batch):
+                walk = self.batch if self.index is None else max(1, self.batch // 10)
+                if self.index is not None:
+                    self._sweep_due(self.batch - walk, now, counts)
+                for entry in self._next_entries(walk):
                     examine(entry, self.locks, now, counts)
                 return counts["expired"], counts["damaged"], counts["kept"]
             finally:
                 self._walk_lock.release()
         finally:
             os.close(fd)
+
+    def _sweep_due(self, limit, now, counts):
+        """Examine up to ``limit`` files the index says are due; settle their entries."""
+        try:
+            names = self.index.due(now, limit)
+        except sqlite3.Error as error:
+            log.warning("the session expiry index is unavailable (%s); walking only", error)
+            return
+        gone, refile = [], {}
+        for name in names:
+            verdict, expires = remove_if_stale(os.path.join(self.folder, name), now)
+            if verdict in (None, "expired", "damaged"):
+                gone.append(name)  # deleted now, or before
+                if verdict is not None:
+                    counts[verdict] += 1
+                    forget_lock(self.locks, name)
+                continue
+            counts["kept"] += 1
+            if expires == 0:
+                gone.append(name)  # never expires: nothing to sweep
+            elif expires is not None:  # extended since it was indexed (None: busy, retry)
+                refile[name] = expires
+        try:
+            self.index.settle(gone, refile)
+        except sqlite3.Error as error:
+            log.warning("could not update the session expiry index (%s)", error)
 
     def _next_entries(self, count):
         """Yield up to ``count`` files, going on from the last sweep; wrap around once."""
@@ -123,12 +159,18 @@ def examine(entry, locks, now, counts):
         if entry.stat().st_mtime < now - STALE_TEMP_SECONDS:  # recent ones may be in use
             remove_file(entry.path)
         return
-    verdict = remove_if_stale(entry.path, now)
+    verdict, _ = remove_if_stale(entry.path, now)
     if verdict is None:
         return
     counts[verdict] += 1
-    if verdict != "kept" and locks is not None:
-        locks.remove_if_idle(entry.name)
+    if verdict != "kept":
+        forget_lock(locks, entry.name)
+
+
+def forget_lock(locks, name):
+    """Delete the lock file of a deleted session, unless a request holds it."""
+    if locks is not None:
+        locks.remove_if_idle(name)
 
 
 def remove_orphan_locks(folder, locks):
@@ -139,7 +181,10 @@ def remove_orphan_locks(folder, locks):
 
 
 def remove_if_stale(path, now):
-    """Delete the file at ``path`` if expired or damaged; return the verdict (None: gone).
+    """Delete the file at ``path`` if expired or damaged; return (verdict, expiry).
+
+    The verdict is 'expired', 'damaged', 'kept', or None if the file was gone; the
+    expiry is the header's, for a kept file that could be read (else None).
 
     Judged and deleted under the file's own exclusive flock, the one set() writes
     under: a file being written is kept, and a write that waited for us finds its file
@@ -148,18 +193,18 @@ def remove_if_stale(path, now):
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
-        return None
+        return None, None
     try:
         if not try_flock(fd, fcntl.LOCK_EX) or not same_file(fd, path):
-            return "kept"  # being written this very moment, or replaced meanwhile
+            return "kept", None  # being written this very moment, or replaced meanwhile
         expires = read_expiry(os.pread(fd, HEADER.size, 0))
         if expires is None:
             verdict = "damaged"
         elif expires != 0 and expires < now:
             verdict = "expired"
         else:
-            return "kept"
-        return verdict if remove_file(path) else None
+            return "kept", expires
+        return (verdict if remove_file(path) else None), None
     finally:
         os.close(fd)
 
