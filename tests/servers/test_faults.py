@@ -241,6 +241,12 @@ def test_redis_stopped_and_restarted_503s_then_continues(tmp_path, persistent):
         def post(path):
             return browser.post(url + path, headers=JSON, timeout=30)
 
+        def during_outage():
+            """The session (POST /inc, GET /) and the shared counter, each once."""
+            return [(path, browser.request(method, url + path, headers=JSON, timeout=30))
+                    for method, path in (("POST", "/inc"), ("POST", "/shared/redis/inc"),
+                                         ("GET", "/"))]
+
         assert [post("/inc").json()["counter"] for _ in range(5)] == [1, 2, 3, 4, 5]
         assert [post("/shared/redis/inc").json()["value"] for _ in range(5)] == [1, 2, 3, 4, 5]
         # A client whose request is in flight when Redis dies: it holds its session lock.
@@ -263,13 +269,14 @@ def test_redis_stopped_and_restarted_503s_then_continues(tmp_path, persistent):
         try:
             wait_until(lambda: seen[200] >= 2)
             redis_server.stop(signal.SIGKILL)  # a crash, not a clean shutdown
-            down = [post(path) for path in ("/inc", "/shared/redis/inc", "/") * 3]
+            down = during_outage() + during_outage() + during_outage()
             old_workers = wait_for_workers(server, 2)
             os.kill(min(old_workers), signal.SIGKILL)  # its replacement boots without Redis
             new_workers = wait_until(lambda: (pids := worker_pids(server)) - old_workers
                                      and len(pids) == 2 and pids)
-            down += [post(path) for path in ("/inc", "/shared/redis/inc", "/") * 3]
-            down.append(browser.get(url + "/shared/redis", headers=JSON, timeout=30))
+            down += during_outage() + during_outage() + during_outage()
+            down.append(("/shared/redis", browser.get(url + "/shared/redis", headers=JSON,
+                                                      timeout=30)))
             assert requests.get(url + "/healthz", timeout=30).status_code == 200
             cookieless = requests.post(url + "/shared/redis/inc", headers=JSON, timeout=30)
             wait_until(lambda: seen[503] >= 2)
@@ -281,10 +288,13 @@ def test_redis_stopped_and_restarted_503s_then_continues(tmp_path, persistent):
             thread.join()
 
         assert server.process.poll() is None and len(new_workers) == 2
-        assert [answer.status_code for answer in down] == [503] * len(down)
-        for answer in down:
+        assert [answer.status_code for _, answer in down] == [503] * len(down)
+        doing = {"/inc": "locking this session", "/": "locking this session",
+                 "/shared/redis/inc": "handing out the next number",  # opens no session
+                 "/shared/redis": "reading the shared counter"}
+        for path, answer in down:
             assert answer.json()["message"].startswith(
-                f"Redis at {redis_server.url} failed while locking this session (Error 111")
+                f"Redis at {redis_server.url} failed while {doing[path]} (Error 111"), path
         assert cookieless.status_code == 503
         assert cookieless.json()["message"].startswith(
             f"Redis at {redis_server.url} failed while handing out the next number")
