@@ -6,7 +6,7 @@ request that used a session. Only one process sweeps at a time (a non-blocking f
 a worker that finds it taken goes on at once), and a sweep examines at most ``batch``
 files, reading each one's header only, so no request pays more than one batch.
 
-Nine tenths of a batch are the files the expiry index (``session_expiry``) says are
+Nine tenths of a batch are the files the expiry index (``expiry.py``) says are
 due, oldest first, however many files the folder holds. The last tenth walks the
 folder with a directory iterator each process keeps between sweeps (no full listing
 per sweep), for files the index does not know: an older version's, or one whose
