@@ -26,10 +26,12 @@ class SecondOrigin:
     """A tiny site on another 127.0.0.1 port serving one page with a form to the app."""
 
     def __init__(self, html, host="127.0.0.1"):
-        body = html.encode()
+        self.body = html.encode()  # may be replaced before __enter__, once the app's URL is known
+        origin = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
+                body = origin.body
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
