@@ -5,7 +5,28 @@ import pytest
 from session_counter import create_app
 from session_counter.strategies import get_strategies
 
+from . import readonly
 from .manager_processes import manager_processes, stop_manager_of, stop_processes
+
+
+def pytest_report_header():
+    """Say how this run makes folders read-only (chmod, chattr, or as an unprivileged user)."""
+    return readonly.describe_way()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Where root cannot be stopped by chattr, a read_only test's outcome is its outcome
+    as an unprivileged user (see tests/readonly.py)."""
+    if pyfuncitem.get_closest_marker("read_only") and readonly.way() == "as-nobody":
+        readonly.run_as_unprivileged_user(pyfuncitem)
+        return True
+    return None
+
+
+def pytest_runtest_logreport(report):
+    """In the unprivileged run of the read_only tests, hand each outcome back."""
+    readonly.record_outcome(report)
 
 
 @pytest.fixture
@@ -79,6 +100,20 @@ def service_markers_are_true(request):
         if used != marked:
             pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} "
                         f"{what} but {'lacks' if used else 'carries'} the {marker} marker")
+
+
+@pytest.fixture(autouse=True)
+def read_only_marker_is_true(request):
+    """Fail a test that makes a folder read-only without the read_only marker, or the reverse:
+    unmarked, it would neither run unprivileged where root cannot be stopped, nor be
+    counted by tests/test_readonly.py."""
+    uses_before = readonly.uses
+    yield
+    used = readonly.uses > uses_before
+    marked = request.node.get_closest_marker("read_only") is not None
+    if used != marked and readonly.way() != "as-nobody":  # there the call ran elsewhere
+        pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} read_only() "
+                    f"but {'lacks' if used else 'carries'} the read_only marker")
 
 
 @pytest.fixture(scope="session")

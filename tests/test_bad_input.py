@@ -79,6 +79,7 @@ def test_expired_session_starts_fresh(client, app):
     assert client.post("/inc", headers=JSON).json["counter"] == 1
 
 
+@pytest.mark.read_only
 @pytest.mark.parametrize("what", ["instance", "sessions", "database"])
 def test_unwritable_place_is_reported_at_start_up(tmp_path, what):
     instance = tmp_path / "instance"
@@ -101,6 +102,7 @@ def test_unwritable_place_is_reported_at_start_up(tmp_path, what):
     assert str(target) in message and "Fix:" in message
 
 
+@pytest.mark.read_only
 def test_unwritable_session_folder_at_run_time_is_503_and_resets_nothing(client, app):
     for _ in range(3):
         client.post("/inc")
@@ -135,6 +137,7 @@ STORE_FILES = {
 }
 
 
+@pytest.mark.read_only
 @pytest.mark.parametrize("name", list(STORE_FILES))
 def test_unwritable_shared_store_is_503_and_loses_nothing(tmp_path, name):
     instance = str(tmp_path / "instance")
@@ -154,6 +157,7 @@ def test_unwritable_shared_store_is_503_and_loses_nothing(tmp_path, name):
     assert client.post(f"/shared/{name}/inc", headers=JSON).json["value"] == 2
 
 
+@pytest.mark.read_only
 def test_failed_save_page_does_not_show_the_change_it_did_not_keep(client, app):
     client.post("/inc")
     with read_only(app.config["SESSION_DIR"]):

@@ -315,6 +315,7 @@ def test_redis_stopped_and_restarted_503s_then_continues(tmp_path, persistent):
               f"{after.status_code}")
 
 
+@pytest.mark.read_only
 @pytest.mark.server
 @pytest.mark.slow
 def test_read_only_session_folder_is_503_and_resets_nothing():

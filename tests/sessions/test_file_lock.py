@@ -162,7 +162,8 @@ def make_store_bug(app, client, sid):
 
 @pytest.mark.parametrize("make_error, status", [
     (make_cross_site, 403), (make_unknown_strategy, 404), (make_unknown_route, 404),
-    (make_unsaved_session, 503), (make_store_bug, 503)])
+    pytest.param(make_unsaved_session, 503, marks=pytest.mark.read_only),
+    (make_store_bug, 503)])
 def test_the_lock_is_released_on_every_error_path(locked_app, make_error, status):
     client, sid = started_client(locked_app)
     answer = make_error(locked_app, client, sid)
