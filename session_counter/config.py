@@ -80,7 +80,7 @@ TYPE_OF_DEFAULT = {bool: types.boolean, int: types.integer, float: types.seconds
 #: SESSION_COUNTER_* variables that are not settings of the app: read before the app
 #: exists (the instance folder) or by the tests only (services required, browsers).
 NOT_SETTINGS = {"INSTANCE_PATH", "REQUIRE_SERVICES", "CHROMIUM", "FIREFOX", "MINIBROWSER",
-                "WEBKIT_DRIVER"}
+                "WEBKIT_DRIVER", "READ_ONLY_AS_NOBODY", "READ_ONLY_REPORT"}
 #: Settings whose value never appears in a message.
 SECRET_SETTINGS = {"SECRET_KEY"}
 
