@@ -18,7 +18,12 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from session_counter.race.simultaneous import fire_simultaneously  # noqa: E402
 from session_counter.servers.chromium import (  # noqa: E402
-    CHROMIUM, DESKTOP, PHONE, chromium_launch_options, run_race_panel)
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    chromium_launch_options,
+    run_race_panel,
+)
 from session_counter.servers.harness import running_booted_server  # noqa: E402
 
 WORKERS = 3

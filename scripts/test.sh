@@ -32,4 +32,6 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# Lint first (config in pyproject.toml): a failing check stops here, before any test runs.
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

@@ -110,8 +110,8 @@ def check_postgres(url):
     """Prove PostgreSQL answers at ``url`` and holds the counters' table and sequence."""
     import psycopg
 
-    from .clients.postgres import check_url, hide_password, prepare_schema
     from .clients import redacted
+    from .clients.postgres import check_url, hide_password, prepare_schema
 
     fix = ("Fix: start PostgreSQL, correct SESSION_COUNTER_POSTGRES_URL "
            "(postgresql://user:password@host:port/dbname), or unset it to run without the "

@@ -93,7 +93,7 @@ def test_importing_the_app_loads_no_lab_harness_or_bench(tmp_path):
 
 
 def test_lazy_commands_load_and_run_their_real_command(runner):
-    for name, (target, help_line) in LAZY_COMMANDS.items():
+    for name, (_target, help_line) in LAZY_COMMANDS.items():
         listed = runner.app.cli.get_command(None, name)
         assert isinstance(listed, LazyCommand)
         real = listed.load()

@@ -108,16 +108,16 @@ def summarise(targets, samples):
             base = by_key["bare"]
             row["ratio"] = quotient(row["req_per_s"], base["req_per_s"])
             row["cpu_ratio"] = quotient(base["cpu_us_per_request"], row["cpu_us_per_request"])
-            row["round_ratios"] = [quotient(a, b) for a, b in
-                                   zip(row["round_req_per_s"], base["round_req_per_s"])]
+            rounds = zip(row["round_req_per_s"], base["round_req_per_s"], strict=True)
+            row["round_ratios"] = [quotient(a, b) for a, b in rounds]
         else:  # cost per request (1 / req/s) relative to the fewest sessions stored
             base = scaling[0]
             row["ms_per_request"] = quotient(1000, row["req_per_s"])
             row["cost_ratio"] = quotient(base["req_per_s"], row["req_per_s"])
             row["cpu_cost_ratio"] = quotient(row["cpu_us_per_request"],
                                              base["cpu_us_per_request"])
-            row["round_ratios"] = [quotient(b, a) for a, b in
-                                   zip(row["round_req_per_s"], base["round_req_per_s"])]
+            rounds = zip(row["round_req_per_s"], base["round_req_per_s"], strict=True)
+            row["round_ratios"] = [quotient(b, a) for a, b in rounds]
     return rows, check_targets(by_key, scaling)
 
 

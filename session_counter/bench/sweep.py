@@ -1,4 +1,6 @@
-"""What one session sweep costs, beside what it is amortized over: python -m session_counter.bench.sweep
+"""What one session sweep costs, beside what it is amortized over.
+
+    python -m session_counter.bench.sweep
 
 For each case (session lock on/off; SESSION_SWEEP_BATCH session files, all live or all
 expired) it writes the files through the store (so the expiry index knows them), times

@@ -5,10 +5,10 @@ import json
 import click
 from click.core import ParameterSource
 
-from .lab import LabError, LabSettings, run_lab
 from ..servers import SERVER_MODELS
-from .simultaneous import loopback_target
 from ..strategies import STRATEGY_CLASSES
+from .lab import LabError, LabSettings, run_lab
+from .simultaneous import loopback_target
 
 # Options that configure servers the lab starts; they mean nothing with --url.
 SERVER_OPTIONS = ("server", "workers", "threads", "window", "instances", "redis_url",

@@ -14,10 +14,10 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from ..servers import harness
+from ..strategies import STRATEGY_CLASSES
 from .reading import final_from_reads, stale_note, state_scope
 from .report import LabReport, StrategyRun, analyse
-from .simultaneous import loopback_target, fire_simultaneously
-from ..strategies import STRATEGY_CLASSES
+from .simultaneous import fire_simultaneously, loopback_target
 
 # Models whose worker processes live across requests (dev-processes forks one per request).
 LONG_LIVED_WORKERS = ("gunicorn", "gthread", "gevent")

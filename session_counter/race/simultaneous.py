@@ -56,7 +56,10 @@ def loopback_target(base_url: str) -> tuple[str, int]:
 def fire_simultaneously(base_urls: list[str], path: str, n: int, *, method: str = "POST",
                         headers: dict | None = None, timeout: float = 30.0,
                         parse=parse_json_answer) -> list[Answer]:
-    """Send n requests released together by a barrier, round-robin over base_urls; one Answer each."""
+    """Send n requests released together by a barrier, round-robin over base_urls.
+
+    Returns one Answer per request, in order.
+    """
     if not base_urls:
         raise ValueError("need at least one base URL")
     if not 0 <= n <= MAX_CLIENTS:

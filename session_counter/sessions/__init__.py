@@ -1,8 +1,9 @@
 """Per-client sessions: the shared locking interface, then one module per store.
 
 base.py holds what every store shares; file_interface.py keeps sessions on this
-machine's disk (file_store.py, file_lock.py, sweep.py), redis_store.py in Redis. Adding a store is one new module, one
-line in STORES, and the setting that chooses it in store_type().
+machine's disk (file_store.py, file_lock.py, sweep.py), redis_store.py in Redis.
+Adding a store is one new module, one line in STORES, and the setting that chooses
+it in store_type().
 """
 
 from .base import finish_session, raise_session_error

@@ -15,10 +15,10 @@ import tempfile
 import time
 from datetime import timedelta
 
-from . import codec
 from ..errors import StoreUnavailable
-from .ids import hashed_key
+from . import codec
 from .file_lock import flock_within
+from .ids import hashed_key
 
 log = logging.getLogger(__name__)
 

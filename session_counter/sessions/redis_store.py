@@ -15,9 +15,9 @@ from flask_session.redis import RedisSessionInterface
 from redis.exceptions import LockError, RedisError
 
 from ..clients.redis import call_redis, client_for, may_have_run, unavailable
+from .base import LockingSessionMixin, SessionLockTimeout
 from .codec import MsgpackOnlySerializer, decode_session
 from .ids import log_name
-from .base import LockingSessionMixin, SessionLockTimeout
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import threading
 import time
 
 from .file_lock import same_file, try_flock
-from .file_store import HEADER, TEMP_SUFFIX, remove_file, read_expiry
+from .file_store import HEADER, TEMP_SUFFIX, read_expiry, remove_file
 
 log = logging.getLogger(__name__)
 

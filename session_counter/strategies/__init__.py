@@ -3,8 +3,19 @@
 Adding a strategy is one new module and one line in STRATEGY_CLASSES.
 """
 
-from .base import (ATOMIC, COMPARE_AND_SWAP, LOCK, MACHINES, PROCESSES, READ_THEN_WRITE, SCOPES,
-                   STORES, TECHNIQUES, THREADS, CounterStrategy)
+from .base import (
+    ATOMIC,
+    COMPARE_AND_SWAP,
+    LOCK,
+    MACHINES,
+    PROCESSES,
+    READ_THEN_WRITE,
+    SCOPES,
+    STORES,
+    TECHNIQUES,
+    THREADS,
+    CounterStrategy,
+)
 from .cache import Cache
 from .cache_inc import CacheInc
 from .file_lock import FileLock

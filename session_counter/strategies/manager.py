@@ -26,8 +26,13 @@ from multiprocessing.managers import BaseManager, RemoteError
 
 from ..errors import StoreUnavailable
 from .base import ATOMIC, PROCESSES, THREADS, CounterStrategy
-from .manager_record import (process_identity, read_record, same_server_life, start_lock,
-                             write_record)
+from .manager_record import (
+    process_identity,
+    read_record,
+    same_server_life,
+    start_lock,
+    write_record,
+)
 
 
 class CounterManager(BaseManager):

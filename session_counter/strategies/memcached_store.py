@@ -7,8 +7,8 @@ missing counter is refused (503, saying why) until someone resets it on purpose:
 a reset is the only thing that creates the key.
 """
 
-from ..errors import StoreUnavailable
 from ..clients.memcached import call_memcached, client_for
+from ..errors import StoreUnavailable
 from .base import CounterStrategy
 
 

@@ -5,8 +5,18 @@ import os
 import threading
 import time
 
-from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from ..errors import StoreUnavailable, preferred_format
 from ..sessions.base import uses_session

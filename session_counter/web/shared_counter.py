@@ -1,12 +1,11 @@
 """Routes of the shared counter: one set of routes, one strategy per URL segment."""
 
-from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
-from .client_counter import served_by
 from ..errors import preferred_format
 from ..strategies import SCOPES, STORES, TECHNIQUES, get_strategies
+from .client_counter import served_by
 
 bp = Blueprint("shared", __name__)
 

@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from session_counter.servers.harness import PROJECT_ROOT, clean_environ, free_port, running_server
 from session_counter.race.simultaneous import fire_simultaneously
+from session_counter.servers.harness import PROJECT_ROOT, clean_environ, free_port, running_server
 from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from session_counter import create_app
-from session_counter.servers.harness import running_server
 from session_counter.race.lab import request_json, session_round
+from session_counter.servers.harness import running_server
 from session_counter.sessions.file_lock import FileSessionLocks, lock_folder
 
 from ..readonly import read_only

@@ -7,7 +7,6 @@ import threading
 
 import pytest
 
-
 JSON = {"Accept": "application/json"}
 
 

@@ -11,8 +11,8 @@ import struct
 
 import pytest
 
-from session_counter.sessions.ids import log_name
 from session_counter.sessions.file_store import HEADER, MAGIC
+from session_counter.sessions.ids import log_name
 
 JSON = {"Accept": "application/json"}
 

@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from session_counter import create_app
-from session_counter.servers.harness import free_port, running_instances
 from session_counter.clients import redacted
 from session_counter.clients.redis import connect
+from session_counter.race.simultaneous import fire_simultaneously
+from session_counter.servers.harness import free_port, running_instances
 from session_counter.sessions.base import SessionLockTimeout
 from session_counter.sessions.redis_store import RedisSessionLocks
-from session_counter.race.simultaneous import fire_simultaneously
 from session_counter.startup_checks import StartupError
 from session_counter.strategies import SCOPES, get_strategies
 

@@ -15,8 +15,8 @@ import pytest
 
 from session_counter import create_app
 from session_counter.clients.redis import connect
-from session_counter.sessions.redis_store import RedisSessionLocks
 from session_counter.sessions.ids import hashed_key, log_name
+from session_counter.sessions.redis_store import RedisSessionLocks
 
 from ..session_files import write_session_file
 

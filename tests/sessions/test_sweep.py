@@ -1,4 +1,5 @@
-"""Expired session files go without cron, a bounded batch at a time; a full disk refuses new sessions."""
+"""Expired session files go without cron, a bounded batch at a time; a full disk refuses
+new sessions."""
 
 import fcntl
 import os

@@ -15,8 +15,16 @@ from session_counter.servers.harness import running_server
 
 from ..memcached_server import running_memcached
 from ..redis_server import running_redis
-from ..store_faults import (IncrementRun, assert_each_number_once, break_and_repair, first_rounds,
-                           handed_out, post_inc, statuses, stored_value)
+from ..store_faults import (
+    IncrementRun,
+    assert_each_number_once,
+    break_and_repair,
+    first_rounds,
+    handed_out,
+    post_inc,
+    statuses,
+    stored_value,
+)
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

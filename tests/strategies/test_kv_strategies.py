@@ -6,11 +6,15 @@ import json
 import pytest
 
 from session_counter import create_app
-from session_counter.strategies import (COMPARE_AND_SWAP, READ_THEN_WRITE, STRATEGY_CLASSES,
-                                        THREADS, get_strategies)
+from session_counter.strategies import (
+    COMPARE_AND_SWAP,
+    READ_THEN_WRITE,
+    STRATEGY_CLASSES,
+    THREADS,
+    get_strategies,
+)
 
 from ..counting import check_round_trip, hand_out_from_threads
-
 
 JSON = {"Accept": "application/json"}
 KV = {cls.name: cls for cls in STRATEGY_CLASSES if cls.store in ("redis", "memcached")}

@@ -7,11 +7,10 @@ import threading
 import pytest
 import requests
 
+from session_counter.procfs import is_gone
 from session_counter.servers.harness import running_server
 from session_counter.strategies import get_strategies
 from session_counter.strategies.manager import Manager
-
-from session_counter.procfs import is_gone
 
 from ..store_faults import JSON, kill_9, post_inc, server_processes
 

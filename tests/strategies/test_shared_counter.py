@@ -5,8 +5,15 @@ import threading
 
 import pytest
 
-from session_counter.strategies import (COMPARE_AND_SWAP, SCOPES, STORES, STRATEGY_CLASSES,
-                                       TECHNIQUES, CounterStrategy, get_strategies)
+from session_counter.strategies import (
+    COMPARE_AND_SWAP,
+    SCOPES,
+    STORES,
+    STRATEGY_CLASSES,
+    TECHNIQUES,
+    CounterStrategy,
+    get_strategies,
+)
 
 from ..counting import check_round_trip, hand_out_from_threads
 from ..manager_processes import manager_processes, stop_manager_of
@@ -181,7 +188,8 @@ def test_sqlite_cas_retries_are_the_swaps_it_lost(app, monkeypatch):
     monkeypatch.setattr(strategy, "increment", increment)
     handed_out = hand_out_from_threads(strategy, threads=8, each=10)
     assert sorted(handed_out) == list(range(1, 81)) and strategy.current() == 80
-    assert sum(retries) == strategy.retries > 0  # threads reading within one window: all but one lose
+    # threads reading within one window: all but one lose
+    assert sum(retries) == strategy.retries > 0
 
 
 def test_sqlite_read_then_write_loses_updates_between_threads(app, monkeypatch):

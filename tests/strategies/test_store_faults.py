@@ -18,9 +18,20 @@ import requests
 from session_counter.servers.harness import running_server
 
 from ..redis_server import running_redis
-from ..store_faults import (IncrementRun, assert_each_number_once, break_and_repair,
-                           first_rounds, handed_out, kill_9, post_inc, server_processes,
-                           statuses, stored_value, summary, wait_until)
+from ..store_faults import (
+    IncrementRun,
+    assert_each_number_once,
+    break_and_repair,
+    first_rounds,
+    handed_out,
+    kill_9,
+    post_inc,
+    server_processes,
+    statuses,
+    stored_value,
+    summary,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

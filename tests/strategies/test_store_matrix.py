@@ -10,8 +10,13 @@ import json
 
 import pytest
 
-from session_counter.strategies import (COMPARE_AND_SWAP, MACHINES, PROCESSES, READ_THEN_WRITE,
-                                        STRATEGY_CLASSES)
+from session_counter.strategies import (
+    COMPARE_AND_SWAP,
+    MACHINES,
+    PROCESSES,
+    READ_THEN_WRITE,
+    STRATEGY_CLASSES,
+)
 
 EVERY = {cls.name: cls for cls in STRATEGY_CLASSES}
 # The table: (store, technique) -> the strategies in that cell.

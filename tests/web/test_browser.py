@@ -3,8 +3,8 @@
 from collections import defaultdict
 
 import pytest
-from session_counter.race.simultaneous import fire_simultaneously
 
+from session_counter.race.simultaneous import fire_simultaneously
 from session_counter.servers.chromium import DESKTOP, PHONE, run_race_panel
 from session_counter.servers.harness import running_booted_server
 
@@ -49,7 +49,8 @@ NAIVE_INCREMENTS = 10
 
 def test_naive_global_disagrees_across_processes(new_context):
     assert NAIVE_INCREMENTS % WORKERS
-    with running_booted_server("gunicorn", workers=WORKERS) as fresh:  # its own server: every process's copy starts at 0
+    # its own server: every process's copy starts at 0
+    with running_booted_server("gunicorn", workers=WORKERS) as fresh:
         counts = {}
         for strategy in ("naive_global", "sqlite"):
             answers = fire_simultaneously([fresh.url], f"/shared/{strategy}/inc",

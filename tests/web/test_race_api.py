@@ -39,7 +39,8 @@ def test_api_exact_race(client):
 
 
 def test_api_sums_the_retries_of_compare_and_swap_answers(client):
-    answers = [{**a, "retries": r} for a, r in zip(page_answers([1, 2, 3]), (0, 4, 1))]
+    pairs = zip(page_answers([1, 2, 3]), (0, 4, 1), strict=True)
+    answers = [{**a, "retries": r} for a, r in pairs]
     body = {"strategy": "sqlite_cas", "answers": answers, "final_value": 3, "wall_time": 0.1}
     assert client.post("/api/race/analyse", json=body, headers=JSON).json["retries"] == 5
     body = {"strategy": "sqlite", "answers": page_answers([1]), "final_value": 1}

@@ -5,9 +5,8 @@ How the page looks at phone width, the panel included, is tests/web/test_browser
 
 import pytest
 
-from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
-
 from session_counter.servers.chromium import DESKTOP, run_race_panel
+from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
 
 from .browser import PageErrors
 
