@@ -28,7 +28,10 @@ JSON = {"Accept": "application/json"}
 
 
 def plain_gunicorn(instance_path, **settings):
-    """Start ``gunicorn -w 2 'session_counter:create_app()'`` as a user would; return (Popen, url)."""
+    """Start ``gunicorn -w 2 'session_counter:create_app()'`` as a user would.
+
+    Returns (Popen, url).
+    """
     port = free_port()
     env = {**clean_environ(), "PYTHONPATH": PROJECT_ROOT,
            "SESSION_COUNTER_INSTANCE_PATH": str(instance_path),
