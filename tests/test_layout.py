@@ -3,6 +3,7 @@
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -156,3 +157,14 @@ def test_every_import_inside_a_function_resolves():
             for alias in node.names:
                 assert hasattr(imported, alias.name) or f"{target}.{alias.name}" in modules, \
                     f"{module}: from {target} import {alias.name}"
+
+
+def test_readme_is_a_front_door_that_links_every_deep_dive():
+    with open(os.path.join(PROJECT_ROOT, "README.md")) as f:
+        readme = f.read()
+    assert len(readme) < 15_000
+    linked = set(re.findall(r"\]\((docs/[\w.-]+\.md)\)", readme))
+    assert {f"docs/{name}.md" for name in ("race-lab", "scale-out", "faults", "benchmarks",
+                                           "security", "configuration")} <= linked
+    for path in linked:
+        assert os.path.exists(os.path.join(PROJECT_ROOT, path)), path
