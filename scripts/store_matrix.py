@@ -3,10 +3,11 @@
     .venv/bin/python scripts/store_matrix.py [race lab options]
 
 Starts a redis-server, a memcached and a PostgreSQL of its own on free 127.0.0.1 ports
-in a temporary folder (the tests' helpers: Debian's redis-server, memcached and
-postgresql packages), runs ``flask --app session_counter race --markdown`` with their
-three URLs and the options given (default: ``--server gunicorn --workers 4 --window
-0.001``), prints the Markdown matrix, and stops the stores.
+in a temporary folder (session_counter/servers/, as the tests do: Debian's
+redis-server, memcached and postgresql packages), runs
+``flask --app session_counter race --markdown`` with their three URLs and the options
+given (default: ``--server gunicorn --workers 4 --window 0.001``), prints the Markdown
+matrix, and stops the stores.
 """
 
 import contextlib
@@ -18,9 +19,9 @@ import tempfile
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT_ROOT)
 
-from tests.memcached_server import running_memcached  # noqa: E402
-from tests.postgres_server import running_postgres  # noqa: E402
-from tests.redis_server import running_redis  # noqa: E402
+from session_counter.servers.memcached_server import running_memcached  # noqa: E402
+from session_counter.servers.postgres_server import running_postgres  # noqa: E402
+from session_counter.servers.redis_server import running_redis  # noqa: E402
 
 DEFAULT_OPTIONS = ["--server", "gunicorn", "--workers", "4", "--window", "0.001"]
 
