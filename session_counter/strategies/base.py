@@ -47,6 +47,15 @@ class Remembered:
         self._answer, self._until = None, 0.0
         self._lock = threading.Lock()
 
+    @classmethod
+    def shared(cls, app, name, ask):
+        """Return the app's Remembered called ``name``, made on first use: every strategy
+        of one store shares it (one question to the server, not one per strategy)."""
+        remembered = app.extensions.get(name)
+        if remembered is None:
+            remembered = app.extensions[name] = cls(ask)
+        return remembered
+
     def get(self):
         """Return the answer, asking again when it is older than ``keep_for``."""
         with self._lock:

@@ -28,11 +28,8 @@ class PostgresStrategy(CounterStrategy):
 
         super().__init__(app)
         self.connections = connections_for(app)
-        durability = app.extensions.get("postgres_durability")
-        if durability is None:  # one per app: every PostgreSQL strategy shares the answer
-            durability = Remembered(lambda: ask_durability(self))
-            app.extensions["postgres_durability"] = durability
-        self.durability = durability
+        self.durability = Remembered.shared(app, "postgres_durability",
+                                            lambda: ask_durability(self))
 
     @property
     def loses_count_on(self):

@@ -46,11 +46,8 @@ class RedisStrategy(CounterStrategy):
         self.url = app.config["REDIS_URL"]
         self.client = client_for(app)
         self.key = f"session-counter:shared:{self.name}"
-        persistence = app.extensions.get("redis_persistence")
-        if persistence is None:  # one per app: every Redis strategy shares the answer
-            persistence = Remembered(lambda: ask_persistence(self.client))
-            app.extensions["redis_persistence"] = persistence
-        self.persistence = persistence
+        self.persistence = Remembered.shared(app, "redis_persistence",
+                                             lambda: ask_persistence(self.client))
 
     @property
     def loses_count_on(self):
