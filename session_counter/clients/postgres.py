@@ -9,6 +9,7 @@ request works; a connection that failed mid-request is closed, never reused.
 import contextlib
 import os
 import select
+import sys
 import threading
 from urllib.parse import urlsplit
 
@@ -18,9 +19,15 @@ from ..errors import StoreUnavailable
 from . import redacted
 
 SCHEMES = ("postgresql", "postgres")
+APPLICATION_NAME = "session-counter"  # what pg_stat_activity shows for these connections
 # A dead PostgreSQL must not hang requests: connecting fails within this many seconds.
 CONNECT_TIMEOUT = 2
 KEEP_IDLE = 8  # idle connections one process keeps for the next requests
+# Connections one process uses at once; more requests wait for one (a 503 after
+# BUSY_TIMEOUT), so 100 greenlets of a gevent worker do not open 100 connections
+# (PostgreSQL's default max_connections is 100, for every client together).
+MAX_IN_USE = 16
+BUSY_TIMEOUT = 10.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS session_counter_counters (
@@ -44,10 +51,28 @@ def check_url(url):
     parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
 
 
+def wait_cooperatively_under_gevent():
+    """Make psycopg wait through gevent's select when this process is gevent-patched.
+
+    psycopg picks its wait function once, at import; gunicorn's master imports it (the
+    start-up check) before a gevent worker patches select, so the worker would wait in
+    C, blocking every greenlet: one holding a row lock (FOR UPDATE) while another waits
+    for it would then hang the whole worker.
+    """
+    from psycopg import waiting
+
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("select") and \
+            waiting.wait is not waiting.wait_select:
+        waiting.wait = waiting.wait_select
+
+
 def connect(url):
     """Open one connection (autocommit: each strategy says where its transaction is)."""
     check_url(url)
-    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
+    wait_cooperatively_under_gevent()
+    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
+                           application_name=APPLICATION_NAME)
 
 
 def prepare_schema(url):
@@ -77,12 +102,14 @@ class Connections:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._prepared = False
+        self._in_use = threading.BoundedSemaphore(MAX_IN_USE)
 
     def _take(self):
         """Return an idle connection that is still alive, or a new one."""
         with self._lock:
             if self._pid != os.getpid():  # a forked child must not share its parent's sockets
                 self._idle, self._pid, self._prepared = [], os.getpid(), False
+                self._in_use = threading.BoundedSemaphore(MAX_IN_USE)
             while self._idle:
                 conn = self._idle.pop()
                 if alive(conn):
@@ -104,6 +131,11 @@ class Connections:
     @contextlib.contextmanager
     def connection(self, doing, changes=True):
         """Lend a connection for one request's statements; any failure becomes a 503."""
+        in_use = self._in_use
+        if not in_use.acquire(timeout=BUSY_TIMEOUT):
+            raise unavailable(self.url, psycopg.OperationalError(
+                f"all {MAX_IN_USE} connections of this process stayed busy for "
+                f"{BUSY_TIMEOUT:g} s"), doing, unsure=False)
         conn = None
         try:
             try:
@@ -122,6 +154,8 @@ class Connections:
             raise
         else:
             self._give_back(conn)
+        finally:
+            in_use.release()
 
 
 def alive(conn):

@@ -83,7 +83,7 @@ class PostgresServer(ServerProcess):
         return [os.path.join(BIN_DIR, "postgres"), "-D", os.path.join(self.folder, "data"),
                 "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
                 "-c", "unix_socket_directories=", "-c", "fsync=off",
-                "-c", "max_connections=200", "-c", "shared_buffers=16MB"]
+                "-c", "max_connections=100", "-c", "shared_buffers=16MB"]  # 100: the default
 
     def stop(self, sig=signal.SIGINT):
         """Stop postgres: SIGINT is a fast shutdown; SIGKILL a crash (recovered from the WAL)."""
@@ -122,8 +122,10 @@ class PostgresServer(ServerProcess):
         return psycopg.connect(self.url, connect_timeout=2, autocommit=True)
 
     def empty(self):
-        """Drop what the app created, so each test starts from nothing."""
+        """Drop what the app created, and end apps' connections: each test starts from nothing."""
         with contextlib.closing(self.connect()) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name = 'session-counter'")
             conn.execute("DROP TABLE IF EXISTS session_counter_counters")
             conn.execute("DROP SEQUENCE IF EXISTS session_counter_sequence")
 

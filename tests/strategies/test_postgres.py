@@ -1,6 +1,9 @@
 """PostgreSQL strategies on a real PostgreSQL: each technique, start-up, loss and return."""
 
 import contextlib
+import json
+import threading
+import time
 
 import pytest
 
@@ -132,3 +135,71 @@ def test_postgres_lost_at_run_time_is_503_and_the_next_request_after_it_is_back_
             answer = client.post(f"/shared/{name}/inc", headers=JSON)
             assert answer.status_code == 200, (name, answer.get_data(as_text=True))
             assert answer.json["value"] == 2  # the database kept its count across the restart
+
+
+@pytest.mark.postgres
+@pytest.mark.server
+@pytest.mark.slow
+def test_a_gevent_worker_races_the_row_lock_without_hanging(runner, postgres_url):
+    """100 greenlets of one gevent worker, 1 ms inside the row lock: exactly 1..100.
+
+    psycopg must wait through gevent: else a greenlet waiting for the lock blocks the
+    whole worker, the one holding the lock included, and every request times out.
+    """
+    result = runner.invoke(args=["race", "--json", "--server", "gevent", "--window", "0.001",
+                                 "--postgres-url", postgres_url,
+                                 *[arg for name in POSTGRES for arg in ("--strategy", name)]])
+    assert result.exit_code == 0, result.output
+    by_name = {item["strategy"]: item["summary"] for item in json.loads(result.output)["results"]}
+    for name in SAFE:
+        assert by_name[name]["verdict"] == "exactly 1..100", (name, by_name[name])
+    assert by_name["postgres_read_write"]["duplicates"] > 0
+
+
+def connections_open(server):
+    """Return how many connections the app has open to PostgreSQL now."""
+    with contextlib.closing(server.connect()) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity "
+                            "WHERE application_name = 'session-counter'").fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_one_process_uses_at_most_max_in_use_connections(make_app, postgres_url,
+                                                         postgres_server, monkeypatch):
+    """8 threads inside the row lock for 20 ms each: never more than 3 connections."""
+    monkeypatch.setattr("session_counter.clients.postgres.MAX_IN_USE", 3)
+    monkeypatch.setattr("session_counter.clients.postgres.KEEP_IDLE", 3)
+    strategy = get_strategies(postgres_app(make_app, postgres_url, window=0.02))[
+        "postgres_for_update"]
+    peak, done = [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], connections_open(postgres_server))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        handed_out = hand_out_from_threads(strategy, threads=8, each=3)
+    finally:
+        done.set()
+        watcher.join()
+    assert sorted(handed_out) == list(range(1, 25))
+    assert 1 <= peak[0] <= 3
+
+
+@pytest.mark.postgres
+def test_a_request_that_finds_every_connection_busy_is_a_503(make_app, postgres_url,
+                                                             monkeypatch):
+    monkeypatch.setattr("session_counter.clients.postgres.MAX_IN_USE", 1)
+    monkeypatch.setattr("session_counter.clients.postgres.BUSY_TIMEOUT", 0.05)
+    app = postgres_app(make_app, postgres_url, window=0.5)
+    holder = threading.Thread(target=get_strategies(app)["postgres_for_update"].increment)
+    holder.start()
+    time.sleep(0.2)  # the holder is inside its 0.5 s window, its connection in use
+    answer = app.test_client().post("/shared/postgres/inc", headers=JSON)
+    holder.join()
+    assert answer.status_code == 503
+    assert "all 1 connections of this process stayed busy" in answer.json["message"]
+    assert "nothing was changed" in answer.json["message"]
+    assert app.test_client().post("/shared/postgres/inc", headers=JSON).json["value"] == 1
