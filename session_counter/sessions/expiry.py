@@ -29,39 +29,46 @@ class ExpiryIndex:
         """Keep the index in the SQLite file ``path``; wait at most ``timeout`` s for it."""
         self.path = path
         self.timeout = timeout
-        self._local = threading.local()  # one connection per thread, opened per process
+        # One connection per process, used by one thread at a time: a connection per
+        # thread would be one per request under gevent, where threads are greenlets.
+        self._lock = threading.Lock()
+        self._db, self._pid = None, None
 
     def add(self, name, expires):
         """Record a new session file; a failure is logged (the walk finds the file later)."""
         try:
-            self._db().execute("INSERT OR REPLACE INTO expiry VALUES (?, ?)", (name, expires))
+            with self._lock:
+                self._connection().execute("INSERT OR REPLACE INTO expiry VALUES (?, ?)",
+                                           (name, expires))
         except sqlite3.Error as error:
             log.warning("could not record session file %s in %s (%s); the sweep's walk "
                         "will find it", name[:12], self.path, error)
 
     def due(self, now, limit):
         """Return up to ``limit`` names whose recorded expiry is before ``now``, oldest first."""
-        rows = self._db().execute(
-            "SELECT name FROM expiry WHERE expires < ? ORDER BY expires LIMIT ?", (now, limit))
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT name FROM expiry WHERE expires < ? ORDER BY expires LIMIT ?",
+                (now, limit)).fetchall()
         return [name for (name,) in rows]
 
     def settle(self, gone, refile):
         """Forget the ``gone`` names; file each name in ``refile`` under its new expiry."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany("DELETE FROM expiry WHERE name = ?", [(name,) for name in gone])
-            db.executemany("UPDATE expiry SET expires = ? WHERE name = ?",
-                           [(expires, name) for name, expires in refile.items()])
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._lock:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("DELETE FROM expiry WHERE name = ?", [(name,) for name in gone])
+                db.executemany("UPDATE expiry SET expires = ? WHERE name = ?",
+                               [(expires, name) for name, expires in refile.items()])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
-    def _db(self):
-        """Return this thread's connection (a new one after a fork)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
+    def _connection(self):
+        """Return this process's connection (a new one after a fork); hold self._lock."""
+        if self._pid != os.getpid():
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
                                  check_same_thread=False)
             try:
@@ -71,5 +78,5 @@ class ExpiryIndex:
             except sqlite3.Error:
                 db.close()
                 raise
-            local.db, local.pid = db, os.getpid()
-        return local.db
+            self._db, self._pid = db, os.getpid()
+        return self._db

@@ -152,3 +152,13 @@ def test_below_the_free_space_floor_new_sessions_get_503_and_old_ones_go_on(swee
 def test_a_floor_below_the_free_space_refuses_nothing(sweep_app, floor):
     app = sweep_app(MIN_FREE_BYTES=floor)
     assert app.test_client().post("/inc", headers=JSON).json["counter"] == 1
+
+
+def test_a_broken_index_fails_no_request_and_the_walk_still_sweeps(sweep_app, caplog):
+    app = sweep_app()
+    os.mkdir(os.path.join(app.instance_path, "session-expiry.sqlite"))  # cannot be opened
+    name = new_session(app)  # its INSERT fails: logged, the session is saved all the same
+    assert "could not record session file" in caplog.text
+    age_session_file(os.path.join(app.config["SESSION_DIR"], name), 10)
+    assert app.session_interface.sweeper.sweep() == (1, 0, 0)
+    assert "the session expiry index is unavailable" in caplog.text
