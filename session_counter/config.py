@@ -26,7 +26,8 @@ DEFAULTS = {
     # Lock one client's session from load to save, so simultaneous requests of one
     # client do not overwrite each other's counter (PHP's session handler does the same).
     "SESSION_LOCK": True,
-    # Longest wait for a client's session lock, or for its session file, before a 503.
+    # Longest wait for a lock before a 503: a client's session lock, its session file,
+    # the file_lock strategy's counter file.
     "SESSION_LOCK_TIMEOUT": 10.0,
     # Expired session files are deleted without cron: a process sweeps after this many
     # new sessions, or this many seconds after its last sweep (at the end of a request

@@ -7,6 +7,7 @@ from session_counter.strategies import get_strategies
 
 from . import readonly
 from .manager_processes import manager_processes, stop_manager_of, stop_processes
+from .stalls import start_stalled_writer
 
 
 def pytest_report_header():
@@ -162,3 +163,18 @@ def postgres_url(postgres_server):
     """The URL of the test session's PostgreSQL, emptied for this test."""
     postgres_server.empty()
     return postgres_server.url
+
+
+@pytest.fixture
+def stalled_writer():
+    """Start processes that hold a file's flock and stop (SIGSTOP); kill them afterwards."""
+    started = []
+
+    def hold(path):
+        started.append(start_stalled_writer(path))
+        return started[-1]
+
+    yield hold
+    for process in started:
+        process.kill()
+        process.wait(timeout=10)

@@ -92,14 +92,13 @@ def pauses(timeout):
         pause = min(pause * 2, 0.02)
 
 
-def flock_within(fd, operation, timeout, path):
+def flock_within(fd, operation, timeout, path, what="the session file"):
     """Take ``operation`` (LOCK_SH or LOCK_EX) on ``fd`` within ``timeout`` s, or raise 503."""
     for _ in pauses(timeout):
         if try_flock(fd, operation):
             return
-    raise StoreUnavailable(f"the session file {path} stayed locked for {timeout:g} s "
-                           "(a request writing it has stalled); nothing was changed, "
-                           "try again")
+    raise StoreUnavailable(f"{what} {path} stayed locked for {timeout:g} s (a request "
+                           "writing it has stalled); nothing was changed, try again")
 
 
 def try_flock(fd, operation=fcntl.LOCK_EX):

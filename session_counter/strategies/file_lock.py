@@ -4,6 +4,7 @@ import fcntl
 import os
 
 from ..errors import StoreUnavailable
+from ..sessions.file_lock import flock_within
 from .base import LOCK, PROCESSES, THREADS, CounterStrategy
 
 
@@ -23,6 +24,8 @@ class FileLock(CounterStrategy):
         """Keep the counter file in the instance folder."""
         super().__init__(app)
         self.path = os.path.join(app.instance_path, "file_lock_counter.txt")
+        # a holder that stopped (SIGSTOP, a hung disk) costs a request this long, then 503
+        self.wait_timeout = app.config["SESSION_LOCK_TIMEOUT"]
 
     def _locked(self, update, damaged_too=False):
         """Apply ``update(old) -> new`` under the lock; return the new value.
@@ -37,7 +40,8 @@ class FileLock(CounterStrategy):
         except OSError as error:
             raise StoreUnavailable(f"cannot open {self.path}: {error.strerror}") from error
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            flock_within(fd, fcntl.LOCK_EX, self.wait_timeout, self.path,
+                         what="the counter file")
             raw = os.pread(fd, 32, 0).strip()
             damaged = bool(raw) and not raw.isdigit()
             if damaged and not damaged_too:

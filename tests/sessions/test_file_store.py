@@ -1,11 +1,10 @@
 """The session file store under faults: short writes, stalled writers, a full disk."""
 
 import os
-import subprocess
-import sys
-import threading
 
 import pytest
+
+from ..stalls import answer_within
 
 JSON = {"Accept": "application/json"}
 
@@ -63,37 +62,6 @@ def test_a_short_write_of_a_new_session_answers_503_and_leaves_no_file(client, a
 def unlocked_app(make_app):
     """An app without the per-session lock, whose waits end after 0.5 s."""
     return make_app({"TESTING": True, "SESSION_LOCK": False, "SESSION_LOCK_TIMEOUT": 0.5})
-
-
-@pytest.fixture
-def stalled_writer():
-    """Start a process that takes LOCK_EX on a file and then stops (SIGSTOP), like a
-    writer frozen mid-write; yield a function that starts it on a path."""
-    started = []
-
-    def hold(path):
-        code = ("import fcntl, os, signal, sys; f = open(sys.argv[1], 'r+b'); "
-                "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); "
-                "os.kill(os.getpid(), signal.SIGSTOP)")
-        process = subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE,
-                                   text=True)
-        started.append(process)
-        assert process.stdout.readline() == "held\n"
-        return process
-
-    yield hold
-    for process in started:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def answer_within(seconds, request):
-    """Run ``request()`` in a thread; return its answer, or None if it is still waiting."""
-    answers = []
-    thread = threading.Thread(target=lambda: answers.append(request()), daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return answers[0] if answers else None
 
 
 def test_a_stopped_writer_holding_the_file_cannot_hang_a_reader(unlocked_app, stalled_writer):

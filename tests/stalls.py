@@ -1,0 +1,27 @@
+"""A process that takes a file's flock and stops (SIGSTOP), and a wait that gives up."""
+
+import subprocess
+import sys
+import threading
+
+HOLD_AND_STOP = ("import fcntl, os, signal, sys; f = open(sys.argv[1], 'r+b'); "
+                 "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); "
+                 "os.kill(os.getpid(), signal.SIGSTOP)")
+
+
+def start_stalled_writer(path):
+    """Start a process that holds LOCK_EX on ``path`` and stops, like a writer frozen
+    mid-write; return it once it holds the lock (the caller kills it)."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD_AND_STOP, path],
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "held\n"
+    return process
+
+
+def answer_within(seconds, request):
+    """Run ``request()`` in a thread; return its answer, or None if it is still waiting."""
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(request()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return answers[0] if answers else None
