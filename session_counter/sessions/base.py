@@ -110,8 +110,11 @@ def route_uses_session(app):
     Flask opens the session before it matches the URL, so match it here (the same
     adapter, the same answer); a 404, 405 or redirect runs no view at all.
     """
+    adapter = request_ctx.url_adapter
+    if adapter is None:  # the request could not be bound (a SERVER_NAME mismatch): no view
+        return False
     try:
-        rule, _ = request_ctx.url_adapter.match(return_rule=True)
+        rule, _ = adapter.match(return_rule=True)
     except HTTPException:
         return False
     return getattr(app.view_functions.get(rule.endpoint), "uses_session", False)

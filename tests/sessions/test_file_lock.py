@@ -242,3 +242,12 @@ def test_a_lock_held_by_another_process_gives_503_and_other_clients_go_on():
             assert status == 200 and other["counter"] == 1
         status, after, _ = request_json("POST", server.url + "/inc", headers={"Cookie": cookie})
         assert status == 200 and after["counter"] == first["counter"] + 1
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/inc"])
+def test_a_request_flask_cannot_route_opens_no_session(make_app, path):
+    """An untrusted Host leaves Flask without a URL adapter: a 400, not a 500."""
+    app = make_app({"TESTING": False, "TRUSTED_HOSTS": ["app.example"]})
+    answer = app.test_client().post(path, base_url="http://other.example", headers=JSON)
+    assert answer.status_code == 400
+    assert "is not trusted" in answer.json["message"]
