@@ -81,6 +81,7 @@ def test_plain_gunicorn_stops_when_the_instance_folder_cannot_be_made(tmp_path):
 
 
 @pytest.mark.server
+@pytest.mark.read_only
 def test_plain_gunicorn_with_a_read_only_session_folder_logs_and_answers_503(tmp_path):
     instance = tmp_path / "instance"
     create_app({"TESTING": True}, instance_path=str(instance))  # folders, key, database
@@ -99,6 +100,7 @@ def test_plain_gunicorn_with_a_read_only_session_folder_logs_and_answers_503(tmp
             and "Answering 503 until then" in output)
 
 
+@pytest.mark.read_only
 def test_a_secret_key_that_cannot_be_kept_stops_the_app(tmp_path):
     folder = tmp_path / "instance"
     folder.mkdir()
