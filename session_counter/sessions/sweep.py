@@ -64,7 +64,7 @@ class SessionSweeper:
         self.due = time.monotonic() + self.seconds
         try:
             return self.sweep()
-        except OSError:
+        except Exception:  # a sweep is housekeeping: it never fails the request that ran it
             log.warning("sweeping the session folder %s failed", self.folder, exc_info=True)
             return None
 
@@ -156,8 +156,11 @@ def examine(entry, locks, now, counts):
     deletes it later as an orphan).
     """
     if entry.name.endswith(TEMP_SUFFIX):
-        if entry.stat().st_mtime < now - STALE_TEMP_SECONDS:  # recent ones may be in use
-            remove_file(entry.path)
+        try:
+            if entry.stat().st_mtime < now - STALE_TEMP_SECONDS:  # recent ones: in use
+                remove_file(entry.path)
+        except FileNotFoundError:  # renamed into place meanwhile
+            pass
         return
     verdict, _ = remove_if_stale(entry.path, now)
     if verdict is None:

@@ -162,3 +162,15 @@ def test_a_broken_index_fails_no_request_and_the_walk_still_sweeps(sweep_app, ca
     age_session_file(os.path.join(app.config["SESSION_DIR"], name), 10)
     assert app.session_interface.sweeper.sweep() == (1, 0, 0)
     assert "the session expiry index is unavailable" in caplog.text
+
+
+def test_a_sweep_that_fails_is_logged_and_the_request_answers(sweep_app, monkeypatch, caplog):
+    app = sweep_app()
+    sweeper = app.session_interface.sweeper
+
+    def broken(now=None):
+        raise RuntimeError("a bug in the sweep")
+
+    monkeypatch.setattr(sweeper, "sweep", broken)
+    assert app.test_client().post("/inc", headers=JSON).json["counter"] == 1  # sweeps first
+    assert "sweeping the session folder" in caplog.text and "a bug in the sweep" in caplog.text
