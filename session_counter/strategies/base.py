@@ -99,10 +99,13 @@ class CounterStrategy(ABC):
         self._retries_lock = threading.Lock()
         self._last = threading.local()  # retries of this thread's last increment
 
+    #: The setting naming the store this strategy needs (e.g. "REDIS_URL"); None: none.
+    needs_setting: str | None = None
+
     @classmethod
     def available(cls, app):
-        """Tell whether this strategy can run with this app's configuration."""
-        return True
+        """Tell whether this strategy can run with this app's configuration (its store is set)."""
+        return cls.needs_setting is None or bool(app.config.get(cls.needs_setting))
 
     @abstractmethod
     def increment(self):

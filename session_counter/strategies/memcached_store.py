@@ -22,13 +22,9 @@ class MemcachedStrategy(CounterStrategy):
     store = "memcached"
     state_lives_in = "global"  # one number in memcached, for every instance
     requires = "memcached: set SESSION_COUNTER_MEMCACHED_URL (the race lab: --memcached-url)"
+    needs_setting = "MEMCACHED_URL"
     loses_count_on = ("a restart of memcached (or an eviction): it keeps the count in memory "
                       "only, and the counter then answers 503 until it is reset",)
-
-    @classmethod
-    def available(cls, app):
-        """Only when SESSION_COUNTER_MEMCACHED_URL names a memcached."""
-        return bool(app.config.get("MEMCACHED_URL"))
 
     def __init__(self, app):
         """Share the app's memcached client (and its pool); the key is the strategy's name."""

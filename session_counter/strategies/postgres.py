@@ -16,11 +16,7 @@ class PostgresStrategy(CounterStrategy):
     store = "postgresql"
     state_lives_in = "global"  # one number in PostgreSQL, for every instance
     requires = "PostgreSQL: set SESSION_COUNTER_POSTGRES_URL (the race lab: --postgres-url)"
-
-    @classmethod
-    def available(cls, app):
-        """Only when SESSION_COUNTER_POSTGRES_URL names a PostgreSQL."""
-        return bool(app.config.get("POSTGRES_URL"))
+    needs_setting = "POSTGRES_URL"
 
     def __init__(self, app):
         """Share the app's connections to PostgreSQL (psycopg is imported only when used)."""

@@ -34,11 +34,7 @@ class RedisStrategy(CounterStrategy):
     store = "redis"
     state_lives_in = "global"  # one number in Redis, for every instance
     requires = "Redis: set SESSION_COUNTER_REDIS_URL (the race lab: --redis-url)"
-
-    @classmethod
-    def available(cls, app):
-        """Only when SESSION_COUNTER_REDIS_URL names a Redis."""
-        return bool(app.config.get("REDIS_URL"))
+    needs_setting = "REDIS_URL"
 
     def __init__(self, app):
         """Share the app's Redis client (and its connection pool)."""
