@@ -39,8 +39,14 @@ DEFAULTS = {
     # New sessions are refused (503) while the session folder's disk has less free;
     # existing sessions keep working. 0 turns the check off.
     "MIN_FREE_BYTES": 64 * 1024 * 1024,
-    # Pause between read and write in the unsafe strategies, to widen the race window.
+    # Pause (seconds) inside an increment, to widen the race window: where is RACE_WINDOW_AT.
     "RACE_WINDOW": 0.0,
+    # Which gap RACE_WINDOW opens: "read-write" (between a strategy's read and its write:
+    # lost updates), "write-return" (between the write and the return that re-reads the
+    # shared value: duplicates and gaps; only naive_global and thread_lock re-read), or
+    # "" for each strategy's own (naive_global and thread_lock: write-return; others:
+    # read-write).
+    "RACE_WINDOW_AT": "",
     # Origins, besides the app's own, whose pages may POST here: exact origins
     # (scheme://host[:port]), a list in instance/config.py, comma-separated in the
     # environment. A request from one is allowed whatever Sec-Fetch-Site says.
@@ -71,6 +77,7 @@ TYPES = {
     "PERMANENT_SESSION_LIFETIME": types.duration,
     "SESSION_LOCK_TIMEOUT": types.seconds,
     "RACE_WINDOW": types.seconds,
+    "RACE_WINDOW_AT": types.one_of("", "read-write", "write-return"),
     "TRUSTED_ORIGINS": types.origins,
     "SESSION_COOKIE_SAMESITE": types.one_of("Lax", "Strict"),
     "MIN_FREE_BYTES": types.integer,  # free disk below which new sessions are refused

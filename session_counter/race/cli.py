@@ -11,8 +11,8 @@ from .lab import LabError, LabSettings, run_lab
 from .simultaneous import loopback_target
 
 # Options that configure servers the lab starts; they mean nothing with --url.
-SERVER_OPTIONS = ("server", "workers", "threads", "window", "instances", "redis_url",
-                  "memcached_url", "postgres_url")
+SERVER_OPTIONS = ("server", "workers", "threads", "window", "window_at", "instances",
+                  "redis_url", "memcached_url", "postgres_url")
 COLUMNS = ("strategy", "sent", "answers", "distinct", "duplicates", "gaps", "final",
            "lost", "retries", "pids", "wall s", "verdict")
 PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
@@ -34,8 +34,20 @@ PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
               help="Threads per worker (default 4 for gthread and waitress; else 1).")
 @click.option("--url", help="Race a server already running on loopback instead of starting one.")
 @click.option("--window", type=click.FloatRange(0, 5), default=0.0, show_default=True,
-              help="Seconds to pause between read and write in the unsafe strategies "
+              help="Seconds to pause inside each increment, in the gap --window-at names "
                    "(0: the question's code exactly).")
+@click.option("--window-at", type=click.Choice(["read-write", "write-return"]),
+              help="Which gap --window opens. read-write: between the read and the write "
+                   "(in naive_global, inside `self.param += 1`, split into its load and "
+                   "store): both read 5, both write 6, lost updates. write-return: between "
+                   "the write and `return self.param`, which re-reads the shared value: "
+                   "duplicates and gaps; only naive_global and thread_lock re-read, the "
+                   "others return what they wrote. Default: each strategy's own gap, "
+                   "write-return for naive_global and thread_lock, read-write for the rest.")
+@click.option("--trace", is_flag=True,
+              help="Ask every increment for its measured trace (when it read and wrote what, "
+                   "pid, thread): in --json under each round's \"trace\", and the story of "
+                   "the first duplicate and lost update of each round printed.")
 @click.option("--same-session", is_flag=True,
               help="Race one client's cookie on POST /inc, with the session lock on and off.")
 @click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
@@ -70,6 +82,18 @@ def race_command(ctx, as_json, markdown, **options):
                                    report.skipped))
     else:
         print_report(report)
+        if options["trace"]:
+            print_stories(report)
+
+
+def print_stories(report):
+    """Print each round's first duplicate and first lost update, told from the traces."""
+    for run in report.runs:
+        for n, result in enumerate(run.results, 1):
+            for kind, story in (result.stories or {}).items():
+                if story:
+                    click.echo(f"\n{run.strategy}, round {n}, first "
+                               f"{kind.replace('_', ' ')}: {story['text']}")
 
 
 def check_options(ctx, options):

@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 from ..servers import harness
 from ..strategies import STRATEGY_CLASSES
+from ..strategies.trace import TRACE_HEADER
 from .reading import final_from_reads, stale_note, state_scope
 from .report import LabReport, StrategyRun, analyse
-from .simultaneous import fire_simultaneously, loopback_target
+from .simultaneous import fire_simultaneously, loopback_target, parse_traced_answer
 
 # Models whose worker processes live across requests (dev-processes forks one per request).
 LONG_LIVED_WORKERS = ("gunicorn", "gthread", "gevent")
@@ -49,6 +50,8 @@ class LabSettings:
     redis_url: str | None = None
     memcached_url: str | None = None
     postgres_url: str | None = None
+    window_at: str = ""  # RACE_WINDOW_AT: "" (each strategy's own gap), read-write, write-return
+    trace: bool = False  # ask every increment for its trace (X-Race-Trace: 1)
 
     def __post_init__(self):
         """Fill the model defaults: 4 workers where a model has several, 4 threads if threaded."""
@@ -65,6 +68,7 @@ class LabSettings:
     def server_config(self, **config):
         """Return the app config of the servers the lab starts: the window and the stores."""
         config.setdefault("RACE_WINDOW", self.window or 0.0)
+        config.setdefault("RACE_WINDOW_AT", self.window_at or "")
         stores = {"REDIS_URL": self.redis_url, "MEMCACHED_URL": self.memcached_url,
                   "POSTGRES_URL": self.postgres_url}
         return {**config, **{key: url for key, url in stores.items() if url}}
@@ -76,6 +80,7 @@ class LabSettings:
                     "window": None}
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "instances": self.instances, "window": self.window or 0.0,
+                "window_at": self.window_at or "", "trace": self.trace,
                 "redis": bool(self.redis_url), "memcached": bool(self.memcached_url),
                 "postgres": bool(self.postgres_url),
                 "clients": self.clients,
@@ -169,7 +174,7 @@ def run_for(name, description):
                        safe_against=description.get("safe_against", []))
 
 
-def fire_round(urls, name, scope, clients, fresh, reach):
+def fire_round(urls, name, scope, clients, fresh, reach, trace=False):
     """Reset, fire, read back one strategy once; return (answers, final, notes, stale)."""
     burst = len(urls) * (reach if scope == "process" else 1)
     resets = fire_simultaneously(urls, f"/shared/{name}/reset", burst)
@@ -177,7 +182,9 @@ def fire_round(urls, name, scope, clients, fresh, reach):
     if refused:
         raise LabError(f"resetting {name} failed: {refused[0].status} {refused[0].error or ''}")
     answers = fire_simultaneously(urls, f"/shared/{name}/inc", clients,
-                                  timeout=REQUEST_TIMEOUT)
+                                  timeout=REQUEST_TIMEOUT,
+                                  headers={TRACE_HEADER: "1"} if trace else None,
+                                  parse=parse_traced_answer)
     counted = {(a.instance, a.pid) for a in answers if a.status == 200 and a.pid is not None}
     reads = []
     for _ in range(READ_TRIES):  # a busy worker may miss one burst of reads
@@ -222,7 +229,7 @@ def run_shared(settings, report, on_step):
                 on_step(f"round {round_no}/{settings.rounds}: {run.strategy}", done, steps)
                 answers, final, notes, stale = fire_round(
                     urls, run.strategy, run.scope, settings.clients,
-                    fresh=not settings.url, reach=settings.reach())
+                    fresh=not settings.url, reach=settings.reach(), trace=settings.trace)
                 run.results.append(analyse(run.strategy, answers, final_value=final,
                                            wall_time=wall_time(answers),
                                            window=settings.window or 0.0))

@@ -20,6 +20,7 @@ class Answer:
     error: str | None
     elapsed: float  # seconds from the barrier release to the answer (or failure)
     retries: int | None = None  # swaps a compare-and-swap strategy lost before it won
+    trace: dict | None = None  # the server's measured trace, when asked (race --trace)
 
 
 @dataclass
@@ -42,7 +43,13 @@ class RaceResult:
     exact: bool = False
     verdict: str = ""
     retries: int | None = None  # compare-and-swap: swaps lost and retried, summed (else None)
+    # race --trace: every client's trace (client n is trace[n-1]) and the round's stories
+    trace: list | None = None
+    stories: dict | None = None
 
     def to_dict(self) -> dict:
-        """Return a JSON-ready dict of every field."""
-        return asdict(self)
+        """Return a JSON-ready dict of every field (trace and stories only when traced)."""
+        data = asdict(self)
+        if self.trace is None:
+            del data["trace"], data["stories"]
+        return data

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .model import Answer, RaceResult
+from .story import TRACE_FIELDS, stories
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
@@ -85,7 +86,18 @@ def analyse(strategy: str, answers: list[Answer], *, final_value: int | None,
         gaps=gaps, final_value=final_value, lost_updates=lost, pids=pids,
         wall_time=wall_time, window=window, exact=exact, verdict=verdict,
         retries=sum(carried) if carried else None,
+        **traced(answers),
     )
+
+
+def traced(answers: list[Answer]) -> dict:
+    """Return {"trace", "stories"} of a round whose answers carry traces, else {}."""
+    if not any(a.trace for a in answers):
+        return {}
+    trace = [{"value": a.value if a.status == 200 else None,
+              **{k: (a.trace or {}).get(k) for k in TRACE_FIELDS if k != "value"}}
+             for a in answers]
+    return {"trace": trace, "stories": stories(trace)}
 
 
 def merge_rounds(results: list[RaceResult]) -> dict:

@@ -44,6 +44,16 @@ def parse_json_answer(status: int, body: bytes) -> tuple:
             _as_int(data.get("retries")))
 
 
+def parse_traced_answer(status: int, body: bytes) -> tuple:
+    """Read what parse_json_answer reads, and the answer's ``trace`` (None when missing)."""
+    parsed = parse_json_answer(status, body)
+    try:
+        trace = json.loads(body.decode("utf-8")).get("trace")
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        trace = None
+    return (*parsed, trace if isinstance(trace, dict) else None)
+
+
 def loopback_target(base_url: str) -> tuple[str, int]:
     """Return (host, port) of an http:// loopback base URL, or raise ValueError."""
     parts = urlsplit(base_url)
@@ -81,7 +91,7 @@ def fire_simultaneously(base_urls: list[str], path: str, n: int, *, method: str 
     def client(i: int) -> None:
         """Connect, wait for the release, send one request and record the Answer."""
         instance, host, port = targets[i % len(targets)]
-        status, value, pid, thread, error, retries = 0, None, None, None, None, None
+        status, value, pid, thread, error, retries, trace = 0, None, None, None, None, None, None
         try:
             conn = conns[i] = http.client.HTTPConnection(host, port, timeout=timeout)
             conn.connect()
@@ -96,14 +106,15 @@ def fire_simultaneously(base_urls: list[str], path: str, n: int, *, method: str 
                 conn.request(method, path, headers=sent_headers)
                 response = conn.getresponse()
                 status, body = response.status, response.read()
-                # a parse function may add a 4th item: the answer's retries
+                # a parse function may add a 4th item, the answer's retries, and a 5th, its trace
                 value, pid, thread, *more = parse(status, body)
-                retries = more[0] if more else None
+                retries, trace = (more + [None, None])[:2]
             except (OSError, http.client.HTTPException) as exc:
                 status, error = 0, f"request failed: {exc!r}"
             finally:
                 conn.close()
-        answer = Answer(status, value, pid, thread, instance, error, since_release(), retries)
+        answer = Answer(status, value, pid, thread, instance, error, since_release(), retries,
+                        trace)
         with lock:
             if not closed:
                 results[i] = answer

@@ -5,6 +5,7 @@ import time
 from abc import ABC, abstractmethod
 
 from ..errors import StoreUnavailable
+from . import trace
 
 THREADS = "threads"
 PROCESSES = "processes"
@@ -13,6 +14,11 @@ SCOPES = (THREADS, PROCESSES, MACHINES)
 # A caller that loses this many swaps in a row gives up (503; nothing handed out):
 # a bound, never reached by the lab's hundreds of clients.
 MAX_SWAP_RETRIES = 10_000
+
+# The gaps of a read-then-write that the race lab's window can open (RACE_WINDOW_AT).
+READ_WRITE = "read-write"  # between the read and the write: two callers read the same value
+WRITE_RETURN = "write-return"  # between the write and a return that re-reads the shared value
+WINDOW_GAPS = (READ_WRITE, WRITE_RETURN)
 
 # How a strategy hands out a number: the column of the matrix, which decides its safety.
 READ_THEN_WRITE = "read-then-write"
@@ -91,10 +97,19 @@ class CounterStrategy(ABC):
     #: Every strategy must say (None is refused by a test): a label must never claim
     #: more than the store keeps.
     loses_count_on: tuple | None = None
+    #: The gap RACE_WINDOW opens when RACE_WINDOW_AT does not name one.
+    window_gap: str = READ_WRITE
+
+    # The trace API (see trace.py): every increment marks where it reads and writes.
+    mark_read = staticmethod(trace.mark_read)
+    mark_wrote = staticmethod(trace.mark_wrote)
+    mark_atomic = staticmethod(trace.mark_atomic)
+    tracing = staticmethod(trace.tracing)
 
     def __init__(self, app):
         """Read what the strategy needs from app.config; open nothing yet."""
         self.race_window = float(app.config.get("RACE_WINDOW", 0.0))
+        self.window_at = app.config.get("RACE_WINDOW_AT") or self.window_gap
         self.retries = 0  # compare-and-swap: lost swaps retried by this process, in all
         self._retries_lock = threading.Lock()
         self._last = threading.local()  # retries of this thread's last increment
@@ -119,13 +134,14 @@ class CounterStrategy(ABC):
     def reset(self):
         """Set the counter back to 0."""
 
-    def widen_race_window(self):
-        """Pause between read and write when RACE_WINDOW is set (the race lab's --window).
+    def widen_race_window(self, gap=READ_WRITE):
+        """Pause in ``gap`` when RACE_WINDOW is set and RACE_WINDOW_AT is that gap.
 
+        Strategies call it at each gap their code has (most only between read and write).
         With a window of 0 nothing happens and the code is exactly the question's.
         ``time.sleep`` is looked up at call time so gevent's patched sleep yields.
         """
-        if self.race_window > 0:
+        if self.race_window > 0 and gap == self.window_at:
             time.sleep(self.race_window)
 
     def retry_until_swapped(self, attempt):

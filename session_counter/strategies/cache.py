@@ -76,7 +76,7 @@ class Cache(CacheStrategy):
 
     def increment(self):
         """Read, add one, write back: the race is between the get and the set."""
-        value = self.current() + 1
+        value = self.mark_read(self.current()) + 1
         self.widen_race_window()
         self._write(value)
-        return value
+        return self.mark_wrote(value)

@@ -17,7 +17,10 @@ class CacheInc(CacheStrategy):
 
         There is no window to widen: the read and the write are inside the library.
         """
+        # The read and the write are inside cachelib's inc(): the trace can only mark its
+        # start as the read (value unseen) and its end as the write.
+        self.mark_read(None)
         value = self.cache.cache.inc(self.key)
         if value is None:  # cachelib's answer when the set failed
             raise StoreUnavailable(f"could not write the shared cache in {self.folder}")
-        return value
+        return self.mark_wrote(value)

@@ -49,11 +49,12 @@ class FileLock(CounterStrategy):
                     f"the counter file {self.path} is damaged (it holds {raw[:20]!r}, not a "
                     "number): counting on from 0 would hand out numbers again. POST "
                     f"/shared/{self.name}/reset starts it again from 0, deliberately.")
-            old = int(raw) if raw.isdigit() else 0
+            old = self.mark_read(int(raw) if raw.isdigit() else 0)
             new = update(old)
             if new != old or damaged:
                 data = str(new).encode()
                 os.pwrite(fd, data.ljust(20), 0)
+                self.mark_wrote(new)
             return new
         except OSError as error:
             raise StoreUnavailable(f"cannot update {self.path}: {error.strerror}") from error

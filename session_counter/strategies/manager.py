@@ -214,7 +214,7 @@ class Manager(CounterStrategy):
 
     def increment(self):
         """Ask the manager for the next number."""
-        return self._call("inc")
+        return self.mark_atomic(self._call("inc"))  # one step, in the manager, under its lock
 
     def current(self):
         """Ask the manager for the value."""

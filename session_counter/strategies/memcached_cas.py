@@ -20,10 +20,10 @@ class MemcachedCAS(MemcachedStrategy):
     def _attempt(self):
         """One gets and one cas: the new number, or None when another client wrote first."""
         raw, version = self._run("reading the shared counter", self.client.gets, self.key)
-        value = self.parse(raw) + 1
+        value = self.mark_read(self.parse(raw)) + 1
         self.widen_race_window()
         stored = self._run("storing the next number", self.client.cas, self.key,
                            str(value).encode(), version)
         if stored is None:  # NOT_FOUND: the key vanished (a restart, an eviction)
             raise self.lost()
-        return value if stored else None
+        return self.mark_wrote(value) if stored else None

@@ -15,8 +15,8 @@ class MemcachedGetSet(MemcachedStrategy):
 
     def increment(self):
         """Read, add one, write back: the race is between the get and the set."""
-        value = self.parse(self._run("reading the shared counter", self.client.get,
-                                     self.key)) + 1
+        value = self.mark_read(self.parse(self._run("reading the shared counter",
+                                                    self.client.get, self.key))) + 1
         self.widen_race_window()
         self._run("storing the next number", self.client.set, self.key, str(value).encode())
-        return value
+        return self.mark_wrote(value)

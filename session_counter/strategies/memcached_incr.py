@@ -18,4 +18,4 @@ class MemcachedIncr(MemcachedStrategy):
         value = self._run("handing out the next number", self.client.incr, self.key, 1)
         if value is None:  # incr does not create the key: see memcached_store
             raise self.lost()
-        return int(value)
+        return self.mark_atomic(int(value))

@@ -1,6 +1,6 @@
 """The question's code: a module-global object whose counter every request increments."""
 
-from .base import READ_THEN_WRITE, CounterStrategy
+from .base import READ_THEN_WRITE, READ_WRITE, WRITE_RETURN, CounterStrategy
 
 
 class Counter:
@@ -9,10 +9,24 @@ class Counter:
     def __init__(self):
         self.param = 0
 
-    def inc(self, pause=lambda: None):
-        """Increment and return; ``pause`` widens the race window (a no-op by default)."""
-        self.param += 1
-        pause()
+    def inc(self, steps=None):
+        """Increment and return: the question's two lines, exactly, unless ``steps`` is given."""
+        if steps is None:
+            self.param += 1
+            return self.param
+        return self.inc_in_steps(steps)
+
+    def inc_in_steps(self, steps):
+        """``self.param += 1`` in the steps CPython runs it in (load, add, store), then return.
+
+        ``steps`` (the strategy) marks the read and the write for a trace and widens one
+        gap: READ_WRITE between the load and the store (lost updates), WRITE_RETURN between
+        the store and the return, which re-reads the shared value (duplicates and gaps).
+        """
+        value = steps.mark_read(self.param)
+        steps.widen_race_window(READ_WRITE)
+        self.param = steps.mark_wrote(value + 1)
+        steps.widen_race_window(WRITE_RETURN)
         return self.param
 
 
@@ -32,10 +46,15 @@ class NaiveGlobal(CounterStrategy):
     state_lives_in = "process"
     loses_count_on = ("a restart of its worker process: the count is in that process's "
                       "memory, and each worker has its own",)
+    window_gap = WRITE_RETURN
+
+    def steps(self):
+        """Return self when the increment must run in visible steps (a window or a trace)."""
+        return self if self.race_window > 0 or self.tracing() else None
 
     def increment(self):
-        """Run the question's code."""
-        return counter.inc(self.widen_race_window)
+        """Run the question's code (in steps when widened or traced)."""
+        return counter.inc(self.steps())
 
     def current(self):
         """Return this process's copy of the value."""

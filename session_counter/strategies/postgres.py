@@ -88,5 +88,6 @@ class Postgres(PostgresStrategy):
     def increment(self):
         """Add one and return the new value, in one statement (its own transaction)."""
         with self.connection("handing out the next number") as conn:
-            return conn.execute(f"UPDATE {TABLE} SET value = value + 1 WHERE name = %s "
-                                "RETURNING value", (self.name,)).fetchone()[0]
+            return self.mark_atomic(conn.execute(
+                f"UPDATE {TABLE} SET value = value + 1 WHERE name = %s RETURNING value",
+                (self.name,)).fetchone()[0])

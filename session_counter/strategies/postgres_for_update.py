@@ -16,7 +16,7 @@ class PostgresForUpdate(PostgresStrategy):
     def increment(self):
         """Lock the row by reading it, write the next value, commit (which unlocks)."""
         with self.connection("handing out the next number") as conn, conn.transaction():
-            value = read_row(conn, self.name, lock="FOR UPDATE") + 1
+            value = self.mark_read(read_row(conn, self.name, lock="FOR UPDATE")) + 1
             self.widen_race_window()
             conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, self.name))
-        return value
+        return self.mark_wrote(value)  # the write counts once committed

@@ -17,7 +17,7 @@ class PostgresReadWrite(PostgresStrategy):
         """Read, add one, write back inside a transaction; the SELECT takes no lock."""
         with self.connection("handing out the next number") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            value = read_row(conn, self.name) + 1
+            value = self.mark_read(read_row(conn, self.name)) + 1
             self.widen_race_window()
             conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, self.name))
-        return value
+        return self.mark_wrote(value)  # the write counts once committed

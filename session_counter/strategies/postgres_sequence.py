@@ -24,7 +24,7 @@ class PostgresSequence(PostgresStrategy):
     def increment(self):
         """Take the sequence's next number."""
         with self.connection("handing out the next number") as conn:
-            return conn.execute(f"SELECT nextval('{SEQUENCE}')").fetchone()[0]
+            return self.mark_atomic(conn.execute(f"SELECT nextval('{SEQUENCE}')").fetchone()[0])
 
     def current(self):
         """Return the last number handed out (0 after a reset)."""

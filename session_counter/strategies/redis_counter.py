@@ -24,5 +24,6 @@ class RedisCounter(RedisStrategy):
         An INCR whose answer was lost is not sent again (see redis_sessions.connect): its
         number, if it ran, is used up like that of a request cut off mid-way.
         """
-        return int(self._run("handing out the next number", self.client.incr, self.key,
-                             if_ran="if so, its number is used up and never handed out"))
+        return self.mark_atomic(int(self._run(
+            "handing out the next number", self.client.incr, self.key,
+            if_ran="if so, its number is used up and never handed out")))

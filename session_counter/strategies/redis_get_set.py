@@ -15,7 +15,7 @@ class RedisGetSet(RedisStrategy):
 
     def increment(self):
         """Read, add one, write back: the race is between the GET and the SET."""
-        value = self.current() + 1
+        value = self.mark_read(self.current()) + 1
         self.widen_race_window()
         self._run("storing the next number", self.client.set, self.key, value)
-        return value
+        return self.mark_wrote(value)

@@ -28,11 +28,11 @@ class RedisWatch(RedisStrategy):
         with self.client.pipeline() as pipe:
             try:
                 pipe.watch(self.key)
-                value = self.parse(pipe.get(self.key)) + 1
+                value = self.mark_read(self.parse(pipe.get(self.key))) + 1
                 self.widen_race_window()
                 pipe.multi()
                 pipe.set(self.key, value)
                 pipe.execute()
             except WatchError:
                 return None
-        return value
+        return self.mark_wrote(value)

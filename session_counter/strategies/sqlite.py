@@ -87,9 +87,9 @@ class SQLite(SQLiteStrategy):
 
     def increment(self):
         """Add one and return the new value, in one statement."""
-        return self.run(lambda conn: conn.execute(
+        return self.mark_atomic(self.run(lambda conn: conn.execute(
             "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
-            (self.row,)).fetchall()[0][0])  # step to the end before the commit
+            (self.row,)).fetchall()[0][0]))  # step to the end before the commit
 
 
 def open_database(path):

@@ -20,9 +20,9 @@ class SQLiteCAS(SQLiteStrategy):
 
     def _swap_once(self):
         """Read, then write old + 1 only if the value is still old; None if it was not."""
-        old = self.run(self.read)
+        old = self.mark_read(self.run(self.read))
         self.widen_race_window()
         swapped = self.run(lambda conn: conn.execute(
             "UPDATE counters SET value = :new WHERE name = :name AND value = :old",
             {"new": old + 1, "name": self.row, "old": old}).rowcount)
-        return old + 1 if swapped == 1 else None
+        return self.mark_wrote(old + 1) if swapped == 1 else None

@@ -20,8 +20,8 @@ class SQLiteReadWrite(SQLiteStrategy):
         Each statement is its own transaction (Python's sqlite3 opens none for a SELECT),
         so another writer can land between them.
         """
-        value = self.run(self.read) + 1
+        value = self.mark_read(self.run(self.read)) + 1
         self.widen_race_window()
         self.run(lambda conn: conn.execute("UPDATE counters SET value = ? WHERE name = ?",
                                            (value, self.row)))
-        return value
+        return self.mark_wrote(value)

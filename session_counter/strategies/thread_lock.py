@@ -2,8 +2,8 @@
 
 import threading
 
-from .base import LOCK, THREADS, CounterStrategy
-from .naive_global import Counter
+from .base import LOCK, THREADS, WRITE_RETURN, CounterStrategy
+from .naive_global import Counter, NaiveGlobal
 
 counter = Counter()
 
@@ -20,6 +20,8 @@ class ThreadLock(CounterStrategy):
     state_lives_in = "process"
     loses_count_on = ("a restart of its worker process: the count is in that process's "
                       "memory, and each worker has its own",)
+    window_gap = WRITE_RETURN
+    steps = NaiveGlobal.steps
 
     def __init__(self, app):
         """Make the lock when the app is built, in the worker that will use it.
@@ -33,7 +35,7 @@ class ThreadLock(CounterStrategy):
     def increment(self):
         """Increment and read under the lock, so no two threads see the same number."""
         with self.lock:
-            return counter.inc(self.widen_race_window)
+            return counter.inc(self.steps())
 
     def current(self):
         """Return this process's value."""

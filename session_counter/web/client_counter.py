@@ -21,6 +21,7 @@ from flask import (
 from ..errors import StoreUnavailable, preferred_format
 from ..sessions.base import uses_session
 from ..strategies import get_strategies
+from ..strategies.trace import answer_fields, mark_read, mark_wrote, recording_if_asked
 
 log = logging.getLogger(__name__)
 bp = Blueprint("counter", __name__)
@@ -81,14 +82,17 @@ def change(action):
     if request.method != "POST":  # GET and HEAD only explain the route
         return render_template("route_info.html", path=request.path, meaning=meaning,
                                label=action, action=request.path)
-    value = change_counter(read_counter())
-    session["counter"] = value
+    # A trace's read is the session's value, its write the new value put in the session
+    # (saved to the store when the response is finished).
+    with recording_if_asked(request.headers) as trace:
+        value = change_counter(mark_read(read_counter()))
+        session["counter"] = mark_wrote(value)
     fmt = preferred_format()
     if fmt == "html":
         flash(f"counter is {value}")
         return redirect(url_for(".index"))
     if fmt == "json":
-        return jsonify(counter=value, **served_by())
+        return jsonify(counter=value, **served_by(), **answer_fields(trace))
     return f"counter is {value}\n", {"Content-Type": "text/plain; charset=utf-8"}
 
 

@@ -14,6 +14,7 @@ from ..race.model import Answer
 from ..race.reading import final_from_reads, stale_note, state_scope
 from ..race.report import analyse
 from ..strategies import get_strategies
+from ..strategies.trace import FIELDS
 
 bp = Blueprint("race", __name__)
 
@@ -62,8 +63,32 @@ def parse_answers(raw, what, limit):
         retries = item.get("retries")
         if retries is not None and not (is_int(retries) and 0 <= retries <= MAX_VALUE):
             fail(f"{what}[{i}].retries must be null or a count of retries")
-        answers.append(Answer(status, value, pid, thread, PAGE, None, 0.0, retries))
+        trace = parse_trace(item["trace"], f"{what}[{i}].trace") if "trace" in item else None
+        answers.append(Answer(status, value, pid, thread, PAGE, None, 0.0, retries, trace))
     return answers
+
+
+def parse_trace(raw, what):
+    """Return a trace {read_at, read_value, wrote_at, wrote_value, answered_at, pid, thread}."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        fail(f"{what} must be null or an object {{{', '.join(FIELDS)}}}")
+    trace = {}
+    for key in FIELDS:
+        got = raw.get(key)
+        if key.endswith("_at"):
+            ok = got is None or (isinstance(got, (int, float)) and not isinstance(got, bool)
+                                 and math.isfinite(got) and 0 <= got < 1e12)
+        elif key == "thread":
+            ok = got is None or (isinstance(got, str) and len(got) <= 200)
+        else:
+            ok = got is None or is_int(got, MAX_VALUE)
+        if not ok:
+            fail(f"{what}.{key} must be null or a "
+                 f"{'time.monotonic() time' if key.endswith('_at') else 'valid ' + key}")
+        trace[key] = got
+    return trace
 
 
 def read_body():

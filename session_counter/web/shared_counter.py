@@ -5,6 +5,7 @@ from werkzeug.exceptions import NotFound
 
 from ..errors import preferred_format
 from ..strategies import SCOPES, STORES, TECHNIQUES, get_strategies
+from ..strategies.trace import answer_fields, recording_if_asked
 from .client_counter import served_by
 
 bp = Blueprint("shared", __name__)
@@ -89,9 +90,11 @@ def change(name, action):
                                meaning=f"{meaning} ({strategy.name})", label=action,
                                action=request.path)
     if action == "inc":
-        value = strategy.increment()
+        with recording_if_asked(request.headers) as trace:
+            value = strategy.increment()
+        extra = answer_fields(trace)
         if strategy.counts_retries():  # how many swaps this request lost before it won
-            return answer(strategy, value, retries=strategy.last_retries())
-        return answer(strategy, value)
+            extra["retries"] = strategy.last_retries()
+        return answer(strategy, value, **extra)
     strategy.reset()
     return answer(strategy, 0)
