@@ -5,7 +5,7 @@ import json
 import click
 from click.core import ParameterSource
 
-from ..servers import SERVER_MODELS
+from ..servers import SERVER_MODELS, describe_model
 from ..strategies import STRATEGY_CLASSES
 from .lab import LabError, LabSettings, run_lab
 from .simultaneous import loopback_target
@@ -151,24 +151,13 @@ def row_of(run):
             f"{summary['wall_time_mean']:.2f}", summary["verdict"])
 
 
-def model_text(model, workers, threads):
-    """Say how a server model runs requests, e.g. 'gunicorn (4 sync worker processes)'."""
-    how = {"dev-single": "one thread", "dev": "a thread per request",
-           "dev-processes": "a forked process per request",
-           "gunicorn": f"{workers} sync worker processes",
-           "gthread": f"{workers} processes x {threads} threads",
-           "gevent": f"{workers} gevent worker process(es)",
-           "waitress": f"one process, {threads} threads"}[model]
-    return f"{model} ({how})"
-
-
 def describe_settings(report):
     """Return one line saying what was raced, against what."""
     s = report.settings
     if "url" in s:
         where = f"the server at {s['url']} (its own RACE_WINDOW)"
     else:
-        where = model_text(s["server"], s["workers"], s["threads"])
+        where = describe_model(s["server"], s["workers"], s["threads"])
         if s["instances"] > 1:
             where += f", {s['instances']} instances"
         window = s["window"]

@@ -278,8 +278,10 @@ def run_same_session(settings, report, on_step):
                 done += 1
         finally:
             servers.stop()
-    report.notes.append("final value: read by one more POST /inc with the same cookie, "
-                        "minus one")
+    report.notes.append(
+        "final value: read by one more POST /inc with the same cookie, minus one. The "
+        "session's first POST /inc (the one that got its cookie) already counted 1, so N "
+        f"raced requests should hand out 2..N+1 and leave N+1 ({settings.clients + 1} here)")
     if settings.instances > 1 and not settings.redis_url:
         report.notes.append("each instance keeps its own session files: a request that "
                             "reaches another instance does not find this client's session")

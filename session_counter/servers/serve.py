@@ -13,7 +13,7 @@ Server models, one per classic answer to "is my global shared?":
 import argparse
 import sys
 
-from . import SERVER_MODELS
+from . import SERVER_MODELS, describe_model
 
 
 def pick_model(args):
@@ -93,7 +93,7 @@ def main(argv=None):
     except StartupError as error:
         print(f"session-counter cannot start: {error.message}", file=sys.stderr)
         return 1
-    print(f"session-counter on {model} (workers={args.workers}, threads={args.threads}): "
+    print(f"session-counter on {describe_model(model, args.workers, args.threads)}: "
           f"open http://{args.host}:{args.port}/", flush=True)
     serve(model, args.host, args.port, args.workers, args.threads)
     return 0
