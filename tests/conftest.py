@@ -97,10 +97,16 @@ def service_markers_are_true(request):
     yield
     for marker, (server, fixture, what) in kinds.items():
         used = server.uses > uses_before[marker] or fixture in request.node.fixturenames
-        marked = request.node.get_closest_marker(marker) is not None
-        if used != marked:
-            pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} "
-                        f"{what} but {'lacks' if used else 'carries'} the {marker} marker")
+        check_marker(request, marker, used, what)
+
+
+def check_marker(request, marker, used, what):
+    """Fail the test of ``request`` if it carries ``marker`` and did not use ``what``, or
+    the reverse."""
+    marked = request.node.get_closest_marker(marker) is not None
+    if used != marked:
+        pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} "
+                    f"{what} but {'lacks' if used else 'carries'} the {marker} marker")
 
 
 @pytest.fixture(autouse=True)
@@ -110,11 +116,8 @@ def read_only_marker_is_true(request):
     counted by tests/test_readonly.py."""
     uses_before = readonly.uses
     yield
-    used = readonly.uses > uses_before
-    marked = request.node.get_closest_marker("read_only") is not None
-    if used != marked and readonly.way() != "as-nobody":  # there the call ran elsewhere
-        pytest.fail(f"{request.node.nodeid} {'uses' if used else 'does not use'} read_only() "
-                    f"but {'lacks' if used else 'carries'} the read_only marker")
+    if readonly.way() != "as-nobody":  # there the call ran in the unprivileged run
+        check_marker(request, "read_only", readonly.uses > uses_before, "read_only()")
 
 
 @pytest.fixture(scope="session")
