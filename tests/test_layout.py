@@ -18,7 +18,7 @@ PACKAGE = os.path.join(PROJECT_ROOT, "session_counter")
 # the server launcher, the bench (the CLI commands import them when they run).
 HEAVY = ("session_counter.race.lab", "session_counter.race.cli",
          "session_counter.race.simultaneous", "session_counter.servers.harness",
-         "session_counter.servers.serve",
+         "session_counter.servers.serve", "session_counter.race.servers",
          "session_counter.bench")
 
 

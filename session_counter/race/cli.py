@@ -12,10 +12,20 @@ from .simultaneous import loopback_target
 
 # Options that configure servers the lab starts; they mean nothing with --url.
 SERVER_OPTIONS = ("server", "workers", "threads", "window", "window_at", "instances",
-                  "redis_url", "memcached_url", "postgres_url")
-COLUMNS = ("strategy", "sent", "answers", "distinct", "duplicates", "gaps", "final",
-           "lost", "retries", "pids", "wall s", "verdict")
-PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
+                  "redis_url", "memcached_url", "postgres_url", "port_range")
+
+
+def parse_port_range(ctx, param, value):
+    """Return (first, last) from 'A-B' (1024 <= A <= B <= 65535), or None."""
+    if value is None:
+        return None
+    try:
+        first, last = (int(part) for part in value.split("-"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not A-B, e.g. 20000-20099") from None
+    if not 1024 <= first <= last <= 65535:
+        raise click.BadParameter(f"{value!r}: need 1024 <= A <= B <= 65535")
+    return first, last
 
 
 @click.command("race")
@@ -58,6 +68,9 @@ PIPED_WIDTH = 160  # rich assumes 80 columns when stdout is not a terminal
 @click.option("--postgres-url",
               help="Give the servers this PostgreSQL (postgresql://user:password@host:port/db: "
                    "its strategies).")
+@click.option("--port-range", callback=parse_port_range, metavar="A-B",
+              help="Start every server on a free 127.0.0.1 port between A and B (both "
+                   "included); default: any free port.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON, no table.")
 @click.option("--markdown", is_flag=True,
               help="Print the results as a Markdown matrix: stores by technique.")
@@ -81,19 +94,11 @@ def race_command(ctx, as_json, markdown, **options):
         click.echo(matrix_markdown(report.to_dict()["results"], describe_settings(report),
                                    report.skipped))
     else:
-        print_report(report)
+        from .table import print_report, print_stories
+
+        print_report(report, describe_settings(report))
         if options["trace"]:
             print_stories(report)
-
-
-def print_stories(report):
-    """Print each round's first duplicate and first lost update, told from the traces."""
-    for run in report.runs:
-        for n, result in enumerate(run.results, 1):
-            for kind, story in (result.stories or {}).items():
-                if story:
-                    click.echo(f"\n{run.strategy}, round {n}, first "
-                               f"{kind.replace('_', ' ')}: {story['text']}")
 
 
 def check_options(ctx, options):
@@ -130,27 +135,6 @@ def run_with_progress(settings, enabled):
         return run_lab(settings, on_step)
 
 
-def row_of(run):
-    """Return the table cells of one strategy (rounds added up when there are several)."""
-    summary = run.summary()
-    finals = [value for value in summary["final_values"] if value is not None]
-    if not finals:
-        final = "unknown"
-    elif min(finals) == max(finals):
-        final = str(finals[0])
-    else:
-        final = f"{min(finals)}-{max(finals)}"
-    lost = summary["lost_updates"]
-    pids = max((len(r.pids) for r in run.results), default=0)  # per round: servers may restart
-    retries = summary.get("retries")
-    name = f"{run.strategy} ({run.technique})" if run.technique else run.strategy
-    return (name, str(summary["sent"]), str(summary["answers"]),
-            str(summary["distinct"]), str(summary["duplicates"]), str(summary["gaps"]),
-            final, "unknown" if lost is None else str(lost),
-            "" if retries is None else str(retries), str(pids),
-            f"{summary['wall_time_mean']:.2f}", summary["verdict"])
-
-
 def describe_settings(report):
     """Return one line saying what was raced, against what."""
     s = report.settings
@@ -166,38 +150,3 @@ def describe_settings(report):
                       ", window 0 (the question's code exactly)")
     rounds = f"{s['rounds']} round{'s' if s['rounds'] > 1 else ''}"
     return f"{s['clients']} simultaneous clients x {rounds} on {where}"
-
-
-def print_report(report):
-    """Print the table, then the notes and what was skipped."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=PIPED_WIDTH)
-    title = ("One client's session, many simultaneous requests" if report.mode == "same-session"
-             else "Shared counters, many simultaneous clients")
-    table = Table(title=title, caption=describe_settings(report), box=box.SIMPLE_HEAD)
-    for column in COLUMNS:
-        text = column in ("strategy", "verdict")
-        if column == "strategy" and report.mode == "same-session":
-            column = "session"
-        table.add_column(column, justify="left" if text else "right", no_wrap=not text,
-                         overflow="fold")
-    for i, run in enumerate(report.runs):
-        summary = run.summary()
-        clean = summary["exact_rounds"] == summary["rounds"] and not summary["lost_updates"]
-        style = "yellow" if run.inconclusive else ("green" if clean else "red")
-        last_of_store = i + 1 == len(report.runs) or report.runs[i + 1].store != run.store
-        table.add_row(*row_of(run), style=style, end_section=last_of_store)
-    console.print(table)
-    for run in report.runs:
-        for note in run.notes:
-            console.print(f"{run.strategy}: {note}", highlight=False, markup=False)
-    for item in report.skipped:
-        console.print(f"skipped {item['strategy']}: {item['reason']}",
-                      highlight=False, markup=False)
-    for note in report.notes:
-        console.print(note, highlight=False, markup=False)

@@ -6,31 +6,27 @@ panel's API uses too: the terminal and the page are judged by the same code.
 """
 from __future__ import annotations
 
-import contextlib
-import http.client
-import json
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from urllib.parse import urlsplit
 
-from ..servers import harness
 from ..strategies import STRATEGY_CLASSES
 from ..strategies.trace import TRACE_HEADER
 from .reading import final_from_reads, stale_note, state_scope
 from .report import LabReport, StrategyRun, analyse
+from .servers import (
+    LONG_LIVED_WORKERS,
+    REQUEST_TIMEOUT,
+    LabError,
+    Servers,
+    request_json,
+)
 from .simultaneous import fire_simultaneously, loopback_target, parse_traced_answer
 
-# Models whose worker processes live across requests (dev-processes forks one per request).
-LONG_LIVED_WORKERS = ("gunicorn", "gthread", "gevent")
+__all__ = ["LabError", "LabSettings", "request_json", "run_lab", "session_round"]
+
 MULTI_WORKER_DEFAULT = ("gunicorn", "gthread", "dev-processes")
 BURST = 32  # simultaneous resets/reads per instance, so that every worker process gets some
 READ_TRIES = 5
-REQUEST_TIMEOUT = 30.0
-WORKER_BOOT_TIMEOUT = 15.0
-
-
-class LabError(Exception):
-    """The lab itself failed (a server did not start, a reset was refused): exit 1."""
 
 
 @dataclass
@@ -52,6 +48,7 @@ class LabSettings:
     postgres_url: str | None = None
     window_at: str = ""  # RACE_WINDOW_AT: "" (each strategy's own gap), read-write, write-return
     trace: bool = False  # ask every increment for its trace (X-Race-Trace: 1)
+    port_range: tuple | None = None  # (first, last): every server the lab starts listens there
 
     def __post_init__(self):
         """Fill the model defaults: 4 workers where a model has several, 4 threads if threaded."""
@@ -87,70 +84,9 @@ class LabSettings:
                 "rounds": self.rounds}
 
 
-def request_json(method, url, headers=None, timeout=REQUEST_TIMEOUT):
-    """Send one request to a loopback server; return (status, JSON body or None, headers)."""
-    host, port = loopback_target(url)
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        conn.request(method, parts.path or "/",
-                     headers={"Accept": "application/json", **(headers or {})})
-        response = conn.getresponse()
-        body = response.read()
-    except (OSError, http.client.HTTPException) as error:
-        raise LabError(f"{method} {url} failed: {error}") from error
-    finally:
-        conn.close()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    return response.status, data, response.headers
-
-
 def wall_time(answers):
     """Return seconds from the release to the last answer."""
     return max((a.elapsed for a in answers), default=0.0)
-
-
-class Servers:
-    """The servers a run races against: one --url, or K instances started by the harness."""
-
-    def __init__(self, settings, config):
-        self.settings = settings
-        self.config = config
-        self._stack = None
-        self._running = []
-
-    def urls(self):
-        """Return the base URLs of the servers now running (starting them if needed)."""
-        if self.settings.url:
-            return [self.settings.url.rstrip("/")]
-        if not self._running:
-            self.start()
-        return [server.url for server in self._running]
-
-    def start(self):
-        """Start fresh instances (stopping any running ones) and wait for every worker."""
-        self.stop()
-        s = self.settings
-        self._stack = contextlib.ExitStack()
-        try:
-            self._running = self._stack.enter_context(harness.running_instances(
-                s.instances, s.server, workers=s.workers, threads=s.threads,
-                config=self.config))
-        except (RuntimeError, TimeoutError, OSError) as error:
-            self.stop()
-            raise LabError(f"the {s.server} server did not start: {error}") from error
-        if s.server in LONG_LIVED_WORKERS and s.workers > 1:
-            for server in self._running:
-                harness.wait_for_workers(server, s.workers, WORKER_BOOT_TIMEOUT)
-
-    def stop(self):
-        """Stop the servers the lab started (the harness deletes their instance folders)."""
-        if self._stack is not None:
-            self._stack.close()
-        self._stack, self._running = None, []
 
 
 def list_strategies(url):
@@ -240,6 +176,7 @@ def run_shared(settings, report, on_step):
         on_step("done", done, steps)
     finally:
         servers.stop()
+        report.servers += servers.started
 
 
 def session_round(urls, label, clients):
@@ -278,6 +215,7 @@ def run_same_session(settings, report, on_step):
                 done += 1
         finally:
             servers.stop()
+            report.servers += servers.started
     report.notes.append(
         "final value: read by one more POST /inc with the same cookie, minus one. The "
         "session's first POST /inc (the one that got its cookie) already counted 1, so N "

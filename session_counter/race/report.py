@@ -184,9 +184,10 @@ class LabReport:
     runs: list[StrategyRun] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    servers: list[str] = field(default_factory=list)  # the URL of every server it started
 
     def to_dict(self):
         """Return the JSON form of the whole run."""
         return {"mode": self.mode, "settings": self.settings,
                 "results": [run.to_dict() for run in self.runs],
-                "skipped": self.skipped, "notes": self.notes}
+                "skipped": self.skipped, "notes": self.notes, "servers": self.servers}

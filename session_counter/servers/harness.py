@@ -9,6 +9,7 @@ The tests, the race lab and the benchmarks all start servers through this module
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -26,11 +27,24 @@ from . import SERVER_MODELS
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(port_range=None):
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now.
+
+    ``port_range`` (first, last), both included, keeps it inside a range (tried in a
+    random order, so parallel runs rarely pick the same one); else the kernel picks.
+    """
+    candidates = [0]
+    if port_range is not None:
+        candidates = list(range(port_range[0], port_range[1] + 1))
+        random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free port on 127.0.0.1 in {port_range[0]}-{port_range[1]}")
 
 
 @dataclass
@@ -97,8 +111,9 @@ def server_env(instance_path, config=None, env=None):
 
 
 def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=None,
-                 config=None, timeout=30.0):
-    """Start ``model`` on a free 127.0.0.1 port and return once it answers /healthz.
+                 config=None, timeout=30.0, port_range=None):
+    """Start ``model`` on a free 127.0.0.1 port (within ``port_range`` if given) and return
+    once it answers /healthz.
 
     ``config`` is a dict of settings passed as SESSION_COUNTER_* variables, the only
     ones the server sees (server_env); each server gets its own instance folder unless
@@ -109,7 +124,7 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
         raise ValueError(f"unknown server model {model!r}; choose from {SERVER_MODELS}")
     owns_instance_path = instance_path is None
     instance_path = instance_path or tempfile.mkdtemp(prefix="session-counter-")
-    port = free_port()
+    port = free_port(port_range)
     child_env = server_env(instance_path, config=config, env=env)
     log_path = os.path.join(instance_path, f"server-{port}.log")
     command = [sys.executable, "-m", "session_counter.servers.serve", "--server", model,

@@ -172,3 +172,19 @@ def test_a_url_with_no_server_is_a_lab_failure(runner):
                                  "--json"])
     assert result.exit_code == 1
     assert "the race lab failed" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.server
+def test_port_range_keeps_every_server_inside(runner):
+    """Two instances, each on a port of a 20-port range; a bad range is refused."""
+    from urllib.parse import urlsplit
+
+    from session_counter.servers.harness import free_port
+
+    first = min(free_port(), 65535 - 20)
+    report, _ = race(runner, "--server", "dev-single", "--instances", "2", "--clients", "4",
+                     "--strategy", "sqlite", "--port-range", f"{first}-{first + 19}")
+    ports = [urlsplit(url).port for url in report["servers"]]
+    assert len(set(ports)) == 2 and all(first <= p <= first + 19 for p in ports), ports
+    result = runner.invoke(args=["race", "--port-range", "80-90"])
+    assert result.exit_code == 2 and "1024 <= A <= B <= 65535" in result.output
