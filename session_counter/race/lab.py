@@ -11,6 +11,7 @@ from http.cookies import SimpleCookie
 
 from ..strategies import STRATEGY_CLASSES
 from ..strategies.trace import TRACE_HEADER
+from .judged import lab_reading
 from .reading import final_from_reads, stale_note, state_scope
 from .report import LabReport, StrategyRun, analyse
 from .servers import (
@@ -166,9 +167,9 @@ def run_shared(settings, report, on_step):
                 answers, final, notes, stale = fire_round(
                     urls, run.strategy, run.scope, settings.clients,
                     fresh=not settings.url, reach=settings.reach(), trace=settings.trace)
-                run.results.append(analyse(run.strategy, answers, final_value=final,
-                                           wall_time=wall_time(answers),
-                                           window=settings.window or 0.0))
+                run.results.append(result := analyse(run.strategy, answers, final_value=final,
+                    wall_time=wall_time(answers), window=settings.window or 0.0))
+                notes += [] if stale else lab_reading(run.safe_against, result, settings)
                 for text in notes:
                     run.note(text)
                 run.inconclusive |= stale

@@ -90,7 +90,7 @@ def clean_environ():
     would reset the developer's real counters.
     """
     return {key: value for key, value in os.environ.items()
-            if not key.startswith(("SESSION_COUNTER_", "FLASK_"))}
+            if not key.startswith(("SESSION_COUNTER_", "FLASK_", "SERVE_PY_"))}
 
 
 def server_env(instance_path, config=None, env=None):

@@ -11,6 +11,7 @@ Server models, one per classic answer to "is my global shared?":
 """
 
 import argparse
+import os
 import sys
 
 from . import SERVER_MODELS, describe_model
@@ -26,6 +27,9 @@ def pick_model(args):
 def serve(model, host, port, workers=1, threads=1):
     """Run the app under ``model`` until interrupted."""
     from .. import create_app
+    from ..web.banner import SERVED_AS
+
+    os.environ[SERVED_AS] = f"{model} {workers} {threads}"  # the page's banner; workers inherit it
 
     if model.startswith("dev"):
         app = create_app()

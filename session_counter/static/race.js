@@ -153,6 +153,14 @@
       " process(es); " + r.wall_time.toFixed(2) + " s" +
       (r.retries === null ? "" : "; " + r.retries + " retries (swaps lost to another " +
                                  "request, then tried again)")));
+    if (r.reading) { // exact on a server its label does not cover: the reason, the command
+      var reading = element("p", "reading");
+      reading.setAttribute("data-testid", "race-reading-" + name);
+      reading.appendChild(element("strong", "", r.reading.reading));
+      reading.appendChild(document.createTextNode(": " + r.reading.reason + ": "));
+      reading.appendChild(element("code", "", r.reading.command));
+      box.appendChild(reading);
+    }
     r.notes.forEach(function (note) { box.appendChild(element("p", "note", note)); });
     box.appendChild(numberBoxes(name, outcome.answers));
     return box;

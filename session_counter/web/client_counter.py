@@ -22,6 +22,7 @@ from ..errors import StoreUnavailable, preferred_format
 from ..sessions.base import uses_session
 from ..strategies import get_strategies
 from ..strategies.trace import answer_fields, mark_read, mark_wrote, recording_if_asked
+from .click_receipt import PARAM, read_receipt
 
 log = logging.getLogger(__name__)
 bp = Blueprint("counter", __name__)
@@ -70,7 +71,7 @@ def index():
             value, problem = None, f"reading it failed ({type(error).__name__}); logged"
         shared.append({**strategy.describe(), "value": value, "problem": problem})
     return render_template("index.html", counter=read_counter(), shared=shared,
-                           served_by=served_by(),
+                           served_by=served_by(), click=read_receipt(request.args.get(PARAM)),
                            g_elapsed_ms=(time.perf_counter() - g.request_started) * 1000)
 
 

@@ -6,15 +6,18 @@ and race.reading's reading of the final value, exactly as the terminal lab does.
 
 import json
 import math
+import os
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from ..race.judged import is_serial, read_against_server
 from ..race.model import Answer
 from ..race.reading import final_from_reads, stale_note, state_scope
 from ..race.report import analyse
 from ..strategies import get_strategies
 from ..strategies.trace import FIELDS
+from .banner import SERVED_AS, server_model
 
 bp = Blueprint("race", __name__)
 
@@ -136,8 +139,14 @@ def analyse_race():
             fail(f"reset_pids must be a list of at most {MAX_READS} process ids")
         stale = stale_note(scope, counted, {(PAGE, pid) for pid in pids})
         notes += [stale] if stale else []
+    strategy = strategies[name]
     result = analyse(name, answers, final_value=final, wall_time=float(wall_time),
-                     window=strategies[name].race_window).to_dict()
+                     window=strategy.race_window).to_dict()
+    served = server_model(request.environ, os.environ.get(SERVED_AS))
+    serial = is_serial(served["model"], served["processes"], served["threads"])
+    reading = read_against_server(sorted(strategy.safe_against), result["exact"],
+                                  len(result["pids"]), serial, strategy.race_window)
     if stale:
         result["verdict"] = "inconclusive: " + result["verdict"]
-    return jsonify({**result, "scope": scope, "notes": notes, "inconclusive": bool(stale)})
+    return jsonify({**result, "scope": scope, "notes": notes, "inconclusive": bool(stale),
+                    "reading": reading, "server": served})

@@ -6,6 +6,7 @@ from werkzeug.exceptions import NotFound
 from ..errors import preferred_format
 from ..strategies import SCOPES, STORES, TECHNIQUES, get_strategies
 from ..strategies.trace import answer_fields, recording_if_asked
+from .click_receipt import PARAM, make_receipt
 from .client_counter import served_by
 
 bp = Blueprint("shared", __name__)
@@ -60,7 +61,10 @@ def answer(strategy, value, **extra):
     """
     fmt = preferred_format()
     if fmt == "html" and request.method == "POST":
-        return redirect(url_for("counter.index") + "#shared")
+        receipt = make_receipt(strategy.name, value, served_by()) if request.path.endswith(
+            "/inc") else None
+        return redirect(url_for("counter.index", **{PARAM: receipt} if receipt else {})
+                        + f"#row-{strategy.name}")
     if fmt == "json":
         return jsonify(strategy=strategy.name, value=value, **extra, **served_by())
     return f"{value}\n", {"Content-Type": "text/plain; charset=utf-8"}

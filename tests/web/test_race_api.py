@@ -97,3 +97,15 @@ def test_api_refuses_bad_input_with_a_clear_400(client, body, message):
 def test_api_refuses_a_huge_body(client):
     answer_ = client.post("/api/race/analyse", data=b"x" * (300 * 1024), headers=JSON)
     assert answer_.status_code == 413
+
+
+def test_api_reads_an_exact_race_against_the_server(client):
+    """naive_global exact from one process: "exact this time, not safe", the reason, a command."""
+    body = {"strategy": "naive_global", "answers": page_answers([1, 2, 3]),
+            "reads": page_answers([3]), "reset_pids": [7], "wall_time": 0.1}
+    result = client.post("/api/race/analyse", json=body, headers=JSON).json
+    assert result["exact"] is True and result["verdict"] == "exactly 1..3"
+    assert result["reading"]["reading"] == "exact this time, not safe"
+    assert result["reading"]["reason"].startswith("one process: the GIL rarely switches")
+    body["strategy"] = "sqlite"
+    assert client.post("/api/race/analyse", json=body, headers=JSON).json["reading"] is None

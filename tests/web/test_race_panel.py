@@ -6,6 +6,7 @@ How the page looks at phone width, the panel included, is tests/web/test_browser
 import pytest
 
 from session_counter.servers.chromium import DESKTOP, run_race_panel
+from session_counter.servers.harness import running_server
 from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
 
 from .browser import PageErrors
@@ -54,3 +55,19 @@ def test_the_panel_refuses_a_bad_n_then_races(new_context, server):
     assert panel.locator("[data-testid^='race-result-']").count() == 0
     run_race_panel(page, 10, only={"sqlite"})
     assert panel.get_by_test_id("race-result-sqlite").get_attribute("data-exact") == "true"
+
+
+def test_an_exact_race_on_a_serial_server_reads_exact_this_time_not_safe(new_context):
+    """dev-single answers one request at a time: naive_global comes out exact, and is not safe."""
+    with running_server("dev-single") as single:
+        page = new_context(viewport=DESKTOP).new_page()
+        errors = PageErrors(page)
+        page.goto(single.url + "/")
+        panel = run_race_panel(page, 15, only={"naive_global", "sqlite"})
+        assert panel.get_by_test_id("race-verdict-naive_global").inner_text() == "exactly 1..15"
+        reading = panel.get_by_test_id("race-reading-naive_global").inner_text()
+        assert reading == ("exact this time, not safe: this server answers one request at a "
+                           "time, so nothing could interleave; start more workers: "
+                           "python run.py --workers 4")
+        assert panel.get_by_test_id("race-reading-sqlite").count() == 0
+        assert errors.messages == []
