@@ -10,6 +10,7 @@ cost the sweep only its walk (a tenth of a batch); expired ones are found by the
 In-process, one thread.
 """
 
+import argparse
 import os
 import shutil
 import tempfile
@@ -38,8 +39,11 @@ def measure(lock, expired):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def main():
+def main(argv=None):
     """Print one line per case."""
+    # No options: --help (or a typo) must answer, not start a measurement.
+    argparse.ArgumentParser(prog="python -m session_counter.bench.sweep",
+                            description=__doc__.splitlines()[0]).parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for lock in (True, False):
         for expired in (False, True):
