@@ -27,6 +27,9 @@ from . import SERVER_MODELS
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+PORT_TRIES = 3
+
+
 def free_port(port_range=None):
     """Return a TCP port on 127.0.0.1 that nothing listens on right now.
 
@@ -124,8 +127,25 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
         raise ValueError(f"unknown server model {model!r}; choose from {SERVER_MODELS}")
     owns_instance_path = instance_path is None
     instance_path = instance_path or tempfile.mkdtemp(prefix="session-counter-")
-    port = free_port(port_range)
-    child_env = server_env(instance_path, config=config, env=env)
+    for attempt in range(PORT_TRIES):  # another process may take the free port first
+        try:
+            return _start_on(free_port(port_range), model, workers, threads, instance_path,
+                             server_env(instance_path, config=config, env=env),
+                             owns_instance_path, timeout)
+        except PortTaken:
+            if attempt + 1 == PORT_TRIES:
+                if owns_instance_path:
+                    shutil.rmtree(instance_path, ignore_errors=True)
+                raise
+
+
+class PortTaken(RuntimeError):
+    """The server exited because another process bound its port between check and start."""
+
+
+def _start_on(port, model, workers, threads, instance_path, child_env, owns_instance_path,
+              timeout):
+    """Start ``model`` on ``port``; raise PortTaken if that port was taken meanwhile."""
     log_path = os.path.join(instance_path, f"server-{port}.log")
     command = [sys.executable, "-m", "session_counter.servers.serve", "--server", model,
                "--host", "127.0.0.1", "--port", str(port),
@@ -137,8 +157,13 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
                            owns_instance_path=owns_instance_path)
     try:
         wait_until_ready(server, timeout)
-    except BaseException:
+    except BaseException as error:
+        taken = server.process.poll() is not None and any(
+            sign in server.log() for sign in ("Address already in use", "Connection in use"))
+        server.owns_instance_path &= not taken  # kept for the next attempt
         server.stop()
+        if taken:
+            raise PortTaken(f"port {port} was taken before the server bound it") from error
         raise
     return server
 

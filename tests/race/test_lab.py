@@ -188,3 +188,24 @@ def test_port_range_keeps_every_server_inside(runner):
     assert len(set(ports)) == 2 and all(first <= p <= first + 19 for p in ports), ports
     result = runner.invoke(args=["race", "--port-range", "80-90"])
     assert result.exit_code == 2 and "1024 <= A <= B <= 65535" in result.output
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_matrix_races_every_strategy_under_every_server_model(runner):
+    """One run, one table: a column per server model, exact outcomes where they are certain."""
+    from session_counter.servers import SERVER_MODELS
+
+    result = runner.invoke(args=["race", "--matrix", "--json", "--clients", "10",
+                                 "--strategy", "sqlite", "--strategy", "naive_global"])
+    assert result.exit_code == 0, result.output
+    matrix = json.loads(result.output)
+    assert [m.split(" ")[0] for m in matrix["models"]] == list(SERVER_MODELS)
+    assert matrix["failed"] == {}
+    assert all(cell == "exactly 1..10" for cell in matrix["rows"]["sqlite"].values())
+    naive = dict(zip(SERVER_MODELS, matrix["rows"]["naive_global"].values(), strict=True))
+    assert naive["dev-single"] == "exactly 1..10"
+    assert naive["dev-processes"].startswith("1 distinct: 9 duplicates")  # forks never count
+    assert "the whole matrix took" in matrix["caption"]
+    result = runner.invoke(args=["race", "--matrix", "--server", "dev"])
+    assert result.exit_code == 2 and "not with --server" in result.output
