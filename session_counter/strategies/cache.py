@@ -1,6 +1,7 @@
 """get-then-set in Flask-Caching's filesystem cache, as the seed's answer does: not atomic."""
 
 import os
+import struct
 
 from cachelib.serializers import JSONSerializer
 from flask_caching import Cache as FlaskCache
@@ -51,19 +52,65 @@ class CacheStrategy(CounterStrategy):
         self.cache = flask_cache_for(app)
         self.key = f"shared-counter:{self.name}"
         self.folder = os.path.join(app.instance_path, CACHE_FOLDER)
+        # Outside the cache folder: says numbers were handed out, so a missing value is a loss.
+        self.started = os.path.join(app.instance_path, f"{CACHE_FOLDER}-{self.name}.started")
+
+    def refuse_a_lost_count(self):
+        """Raise StoreUnavailable when the value's file is damaged, or gone after being kept.
+
+        Checked on the file itself, before cachelib reads it: cachelib's get() answers None
+        for a damaged file (counting on would start again from 1) and deletes one whose
+        junk header reads as an expiry in the past.
+        """
+        path = self.cache.cache._get_filename(self.key)
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(32)
+        except FileNotFoundError:
+            if os.path.exists(self.started):
+                raise StoreUnavailable(
+                    f"the shared cache's file for {self.name} ({path}) is gone after numbers "
+                    "were handed out: counting on from 0 would hand them out again. POST "
+                    f"/shared/{self.name}/reset starts it again from 0, deliberately.") from None
+            return
+        except OSError as error:
+            raise StoreUnavailable(f"cannot read the shared cache file {path}: "
+                                   f"{error.strerror}") from error
+        if not holds_a_count(raw):
+            raise StoreUnavailable(
+                f"the shared cache's file for {self.name} ({path}) is damaged (it holds "
+                f"{raw[:20]!r}, not a count): counting on from 0 would hand out numbers "
+                f"again. POST /shared/{self.name}/reset starts it again from 0, deliberately.")
 
     def current(self):
-        """Return the cached value (0 when unset)."""
+        """Return the cached value (0 when never set); refuse a damaged or lost one."""
+        self.refuse_a_lost_count()
         value = self.cache.get(self.key)
         return value if isinstance(value, int) else 0
 
     def reset(self):
-        """Store 0."""
+        """Store 0 (also over a damaged or missing file)."""
         self._write(0)
 
     def _write(self, value):
         if not self.cache.set(self.key, value):
             raise StoreUnavailable(f"could not write the shared cache in {self.folder}")
+        self.mark_started()
+
+    def mark_started(self):
+        """Record (once) that this counter has a value, so losing its file is noticed."""
+        if not os.path.exists(self.started):
+            try:
+                open(self.started, "a").close()
+            except OSError as error:
+                raise StoreUnavailable(f"cannot write {self.started}: "
+                                       f"{error.strerror}") from error
+
+
+def holds_a_count(raw):
+    """Whether ``raw`` is what cachelib writes for our counter: no expiry, then a JSON int."""
+    return (len(raw) > 4 and struct.unpack("I", raw[:4])[0] == 0
+            and raw[4:].isdigit())
 
 
 class Cache(CacheStrategy):

@@ -19,8 +19,10 @@ class CacheInc(CacheStrategy):
         """
         # The read and the write are inside cachelib's inc(): the trace can only mark its
         # start as the read (value unseen) and its end as the write.
+        self.refuse_a_lost_count()  # before cachelib's get() can read damage as "unset"
         self.mark_read(None)
         value = self.cache.cache.inc(self.key)
         if value is None:  # cachelib's answer when the set failed
             raise StoreUnavailable(f"could not write the shared cache in {self.folder}")
+        self.mark_started()
         return self.mark_wrote(value)
