@@ -90,6 +90,16 @@ def one_of(*choices):
     return parse
 
 
+def optional_choice(*choices):
+    """Return a parser that accepts None, an empty string (unset) or one of ``choices``."""
+    choose = one_of(*choices)
+
+    def parse(value):
+        return None if value is None or value == "" else choose(value)
+    parse.__doc__ = f"Return None, or the value if it is one of {', '.join(choices)}."
+    return parse
+
+
 def origin(value):
     """Return one origin, scheme://host[:port], as a browser's Origin header spells it.
 

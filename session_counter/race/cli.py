@@ -12,7 +12,8 @@ from .simultaneous import loopback_target
 
 # Options that configure servers the lab starts; they mean nothing with --url.
 SERVER_OPTIONS = ("server", "workers", "threads", "window", "window_at", "instances",
-                  "redis_url", "memcached_url", "postgres_url", "port_range")
+                  "redis_url", "memcached_url", "postgres_url", "port_range",
+                  "session_stores", "session_lock")
 
 
 def parse_port_range(ctx, param, value):
@@ -60,6 +61,17 @@ def parse_port_range(ctx, param, value):
                    "the first duplicate and lost update of each round printed.")
 @click.option("--same-session", is_flag=True,
               help="Race one client's cookie on POST /inc, with the session lock on and off.")
+@click.option("--session-store", "session_stores", multiple=True,
+              type=click.Choice(["filesystem", "redis", "cookie", "dict"]),
+              help="--same-session: the per-client store to race; repeat for several. "
+                   "Default: every store this configuration can run.")
+@click.option("--one-at-a-time", is_flag=True,
+              help="--same-session: send the client's requests one after another, each on "
+                   "a new connection, in turn to every instance (does the counter follow?).")
+@click.option("--session-lock", type=click.Choice(["on", "off", "both"]), default="both",
+              show_default=True,
+              help="--same-session: race the filesystem and redis stores with their lock "
+                   "on, off, or both side by side.")
 @click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
               help="Start K instances (as K machines would) and spread clients over them.")
 @click.option("--redis-url", help="Give the servers this Redis (sessions and the redis strategy).")
@@ -87,7 +99,8 @@ def race_command(ctx, as_json, markdown, matrix, **options):
     if markdown and (as_json or options["same_session"]):
         raise click.UsageError("--markdown prints the shared counters' matrix: not with "
                                "--json or --same-session.")
-    settings = LabSettings(**{**options, "strategies": tuple(options["strategies"])})
+    settings = LabSettings(**{**options, "strategies": tuple(options["strategies"]),
+                              "session_stores": tuple(options["session_stores"])})
     try:
         report = run_with_progress(settings, enabled=not (as_json or markdown))
     except LabError as error:
@@ -119,6 +132,9 @@ def check_options(ctx, options):
         if given:
             raise click.UsageError(f"{', '.join(given)} configure a server the lab starts; "
                                    "with --url the running server keeps its own settings.")
+    if not options["same_session"] and (options["session_stores"] or options["one_at_a_time"]):
+        raise click.UsageError("--session-store and --one-at-a-time race one client's "
+                               "session: use them with --same-session.")
     if options["same_session"] and options["strategies"]:
         raise click.UsageError("--same-session races the per-client counter; "
                                "--strategy does not apply to it.")
@@ -138,6 +154,10 @@ def run_with_progress(settings, enabled):
         def on_step(description, done, total):
             progress.update(task, description=description, completed=done, total=total)
 
+        if settings.same_session:
+            from .session_stores import run_session_lab
+
+            return run_session_lab(settings, on_step)
         return run_lab(settings, on_step)
 
 

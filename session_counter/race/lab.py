@@ -7,7 +7,6 @@ panel's API uses too: the terminal and the page are judged by the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 
 from ..strategies import STRATEGY_CLASSES
 from ..strategies.trace import TRACE_HEADER
@@ -50,6 +49,9 @@ class LabSettings:
     window_at: str = ""  # RACE_WINDOW_AT: "" (each strategy's own gap), read-write, write-return
     trace: bool = False  # ask every increment for its trace (X-Race-Trace: 1)
     port_range: tuple | None = None  # (first, last): every server the lab starts listens there
+    session_stores: tuple = ()  # --same-session: the stores to race (default: all it can)
+    one_at_a_time: bool = False  # --same-session: requests one after another
+    session_lock: str = "both"  # --same-session: race lockable stores with it on, off, both
 
     def __post_init__(self):
         """Fill the model defaults: 4 workers where a model has several, 4 threads if threaded."""
@@ -80,7 +82,7 @@ class LabSettings:
                 "instances": self.instances, "window": self.window or 0.0,
                 "window_at": self.window_at or "", "trace": self.trace,
                 "redis": bool(self.redis_url), "memcached": bool(self.memcached_url),
-                "postgres": bool(self.postgres_url),
+                "postgres": bool(self.postgres_url), "one_at_a_time": self.one_at_a_time,
                 "clients": self.clients,
                 "rounds": self.rounds}
 
@@ -180,58 +182,12 @@ def run_shared(settings, report, on_step):
         report.servers += servers.started
 
 
-def session_round(urls, label, clients):
-    """One client's cookie on N simultaneous POST /inc; return the analysed round."""
-    status, data, headers = request_json("POST", urls[0] + "/inc")
-    if status != 200 or not isinstance(data, dict) or "counter" not in data:
-        raise LabError(f"POST /inc answered {status}; cannot start a session")
-    cookie = SimpleCookie(headers.get("Set-Cookie", ""))
-    if not cookie:
-        raise LabError("POST /inc set no session cookie")
-    header = {"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookie.items())}
-    start = data["counter"] + 1
-    answers = fire_simultaneously(urls, "/inc", clients, headers=header,
-                                  timeout=REQUEST_TIMEOUT)
-    status, data, _ = request_json("POST", urls[0] + "/inc", headers=header)
-    final = data["counter"] - 1 if status == 200 and isinstance(data, dict) else None
-    return analyse(label, answers, final_value=final, wall_time=wall_time(answers),
-                   start=start)
-
-
-def run_same_session(settings, report, on_step):
-    """Race one client's session with the session lock on and off (or as --url has it)."""
-    settings_by_label = ({"as configured": None} if settings.url else
-                         {"session lock on": True, "session lock off": False})
-    steps, done = settings.rounds * len(settings_by_label), 0
-    for label, lock in settings_by_label.items():
-        run = StrategyRun(label, "session")
-        report.runs.append(run)
-        servers = Servers(settings, settings.server_config(
-            **({} if lock is None else {"SESSION_LOCK": lock})))
-        try:
-            urls = servers.urls()
-            for round_no in range(1, settings.rounds + 1):
-                on_step(f"round {round_no}/{settings.rounds}: {label}", done, steps)
-                run.results.append(session_round(urls, label, settings.clients))
-                done += 1
-        finally:
-            servers.stop()
-            report.servers += servers.started
-    report.notes.append(
-        "final value: read by one more POST /inc with the same cookie, minus one. The "
-        "session's first POST /inc (the one that got its cookie) already counted 1, so N "
-        f"raced requests should hand out 2..N+1 and leave N+1 ({settings.clients + 1} here)")
-    if settings.instances > 1 and not settings.redis_url:
-        report.notes.append("each instance keeps its own session files: a request that "
-                            "reaches another instance does not find this client's session")
-    on_step("done", done, steps)
-
-
 def run_lab(settings, on_step=lambda description, done, total: None):
     """Run the lab as ``settings`` say; return a LabReport. Raises LabError if the lab failed."""
     if settings.url:
         loopback_target(settings.url)  # ValueError with a clear message if not loopback
-    mode = "same-session" if settings.same_session else "shared"
-    report = LabReport(mode, settings.describe())
-    (run_same_session if settings.same_session else run_shared)(settings, report, on_step)
+    report = LabReport("shared", settings.describe())
+    if settings.same_session:
+        raise LabError("--same-session runs in race.session_stores.run_session_lab")
+    run_shared(settings, report, on_step)
     return report

@@ -145,6 +145,9 @@ class StrategyRun:
     safe_against: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     inconclusive: bool = False
+    # --same-session: the per-client store raced, and its lock (None: no lock applies)
+    session_store: str | None = None
+    session_lock: bool | None = None
 
     def note(self, text):
         """Add a note once."""
@@ -168,11 +171,14 @@ class StrategyRun:
 
     def to_dict(self):
         """Return the JSON form: summary, every round, notes."""
-        return {"strategy": self.strategy, "scope": self.scope, "store": self.store,
-                "technique": self.technique, "safe_against": self.safe_against,
-                "summary": self.summary(),
-                "rounds": [r.to_dict() for r in self.results], "notes": self.notes,
-                "inconclusive": self.inconclusive}
+        found = {"strategy": self.strategy, "scope": self.scope, "store": self.store,
+                 "technique": self.technique, "safe_against": self.safe_against,
+                 "summary": self.summary(),
+                 "rounds": [r.to_dict() for r in self.results], "notes": self.notes,
+                 "inconclusive": self.inconclusive}
+        if self.session_store is not None:
+            found.update(session_store=self.session_store, session_lock=self.session_lock)
+        return found
 
 
 @dataclass

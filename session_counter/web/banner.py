@@ -15,8 +15,10 @@ SERVED_AS = "SERVE_PY_SERVED_AS"  # not SESSION_COUNTER_*: those are settings
 FAMILY = {"dev-single": "dev", "dev": "dev", "dev-processes": "dev", "gunicorn": "gunicorn",
           "gthread": "gunicorn", "gevent": "gunicorn", "waitress": "waitress"}
 SOFTWARE = {"werkzeug": "dev", "gunicorn": "gunicorn", "waitress": "waitress"}
-SESSION_STORES = {"cachelib": "files on this server's disk (one per client)",
-                  "redis": "Redis (one key per client)"}
+SESSION_STORES = {"filesystem": "files on this server's disk (one per client)",
+                  "redis": "Redis (one key per client)",
+                  "cookie": "your signed cookie (nothing on the server)",
+                  "dict": "one worker process's memory (a dict)"}
 
 bp = Blueprint("banner", __name__)
 
@@ -62,7 +64,7 @@ def describe_count(n, singular, plural):
 def banner():
     """Return what the banner shows for this request."""
     served = server_model(request.environ, os.environ.get(SERVED_AS))
-    kind = current_app.config.get("SESSION_TYPE", "unknown")
+    kind = current_app.config.get("SESSION_STORE", "unknown")
     return {**served, "window": float(current_app.config.get("RACE_WINDOW", 0.0)),
             "session_store": SESSION_STORES.get(kind, kind),
             "processes_text": describe_count(served["processes"], "process", "processes"),

@@ -19,6 +19,7 @@ from flask import (
 )
 
 from ..errors import StoreUnavailable, preferred_format
+from ..sessions import ABOUT, session_lock
 from ..sessions.base import uses_session
 from ..strategies import get_strategies
 from ..strategies.trace import answer_fields, mark_read, mark_wrote, recording_if_asked
@@ -40,7 +41,8 @@ def read_counter():
     value = session.get("counter", 0)
     if type(value) is not int:  # bool is an int subclass, and not a counter either
         log.warning("%s held a non-integer counter %r; using 0",
-                    current_app.session_interface.log_name(session.sid), value)
+                    current_app.session_interface.log_name(getattr(session, "sid", None)),
+                    value)
         return 0
     return value
 
@@ -48,6 +50,13 @@ def read_counter():
 def served_by():
     """Return which process and thread served this request."""
     return {"pid": os.getpid(), "thread": threading.current_thread().name}
+
+
+def session_store():
+    """Return the store serving this client's session, what it keeps, and its race lesson."""
+    name = current_app.config["SESSION_STORE"]
+    keeps, race = ABOUT[name]
+    return {"name": name, "keeps": keeps, "race": race}
 
 
 @bp.before_app_request
@@ -72,6 +81,7 @@ def index():
         shared.append({**strategy.describe(), "value": value, "problem": problem})
     return render_template("index.html", counter=read_counter(), shared=shared,
                            served_by=served_by(), click=read_receipt(request.args.get(PARAM)),
+                           session_store=session_store(),
                            g_elapsed_ms=(time.perf_counter() - g.request_started) * 1000)
 
 
@@ -100,4 +110,5 @@ def change(action):
 @bp.route("/healthz")
 def healthz():
     """Tell a load balancer (and the test harness) this process is up; no session."""
-    return jsonify(status="ok", **served_by())
+    return jsonify(status="ok", session_store=current_app.config["SESSION_STORE"],
+                   session_lock=session_lock(current_app), **served_by())

@@ -102,10 +102,12 @@ def test_rounds_on_gunicorn_start_from_a_fresh_server(runner):
 @pytest.mark.server
 def test_same_session_lock_on_and_off_side_by_side(runner):
     report, by_name = race(runner, "--same-session", "--server", "dev", "--clients", "20",
-                           "--rounds", "2")
+                           "--rounds", "2", "--session-store", "filesystem")
     assert report["mode"] == "same-session"
-    assert set(by_name) == {"session lock on", "session lock off"}
-    locked = by_name["session lock on"]
+    assert set(by_name) == {"filesystem, lock on", "filesystem, lock off"}
+    assert [(r["session_store"], r["session_lock"]) for r in report["results"]] == [
+        ("filesystem", True), ("filesystem", False)]
+    locked = by_name["filesystem, lock on"]
     assert exact(locked)
     assert [r["final_value"] for r in locked["rounds"]] == [21, 21]
     # why 21 for 20 requests: the note says so
