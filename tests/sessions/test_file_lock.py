@@ -7,7 +7,8 @@ import os
 import pytest
 
 from session_counter import create_app
-from session_counter.race.lab import request_json, session_round
+from session_counter.race.lab import request_json
+from session_counter.race.session_stores import simultaneous_round
 from session_counter.servers.harness import running_server
 from session_counter.sessions.file_lock import FileSessionLocks, lock_folder
 
@@ -203,7 +204,7 @@ def test_locked_session_counts_every_simultaneous_increment(model, workers, thre
     with running_server(model, workers=workers, threads=threads,
                         config={"SESSION_LOCK": True}) as server:
         for _ in range(2):
-            result = session_round([server.url], "lock on", CLIENTS)
+            result = simultaneous_round([server.url], "lock on", CLIENTS, "filesystem")
             assert result.errors == 0
             assert result.duplicates == 0 and result.gaps == 0
             assert result.exact, result.verdict  # answers were exactly 2..51
@@ -218,7 +219,7 @@ def test_without_the_lock_simultaneous_increments_are_lost():
     with running_server("gunicorn", workers=4, config={"SESSION_LOCK": False}) as server:
         losses = []
         for _ in range(5):
-            result = session_round([server.url], "lock off", CLIENTS)
+            result = simultaneous_round([server.url], "lock off", CLIENTS, "filesystem")
             assert result.errors == 0
             losses.append(result.lost_updates)
             if result.lost_updates > 0:
