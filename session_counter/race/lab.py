@@ -22,7 +22,7 @@ from .servers import (
 )
 from .simultaneous import fire_simultaneously, loopback_target, parse_traced_answer
 
-__all__ = ["LabError", "LabSettings", "request_json", "run_lab", "session_round"]
+__all__ = ["LabError", "LabSettings", "request_json", "run_lab"]
 
 MULTI_WORKER_DEFAULT = ("gunicorn", "gthread", "dev-processes")
 BURST = 32  # simultaneous resets/reads per instance, so that every worker process gets some
