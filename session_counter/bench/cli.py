@@ -25,7 +25,7 @@ from .load import LOAD_GENERATORS, Target, generator_version, measure, merged_pe
 from .report import machine, print_markdown, print_rich
 from .servers import get_json, new_sessions, start_servers
 
-TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2}
+TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2, "vs_cookie": 1.0}
 
 
 def build_targets(servers, cookies, connections, stores):
@@ -37,6 +37,12 @@ def build_targets(servers, cookies, connections, stores):
                new_sessions(main, connections)),
         Target("inc_nolock", "/inc, session lock off", "lock_off", "POST", "/inc",
                new_sessions(servers["lock_off"].url, connections)),
+        Target("inc_cookie", "/inc, cookie store (Flask's own)", "cookie", "POST", "/inc",
+               new_sessions(servers["cookie"].url, connections)),
+        Target("inc_dict", "/inc, dict store (one process)", "dict", "POST", "/inc",
+               new_sessions(servers["dict"].url, connections)),
+        Target("inc_seed", "/inc, the seed's Flask-Session defaults", "seed", "POST", "/inc",
+               new_sessions(servers["seed"].url, connections)),
         Target("new_sweep", "/inc, new session each, sweep on", "sweep_on", "POST", "/inc"),
         Target("new_nosweep", "/inc, new session each, sweep off", "sweep_off", "POST", "/inc"),
     ]
@@ -135,6 +141,12 @@ def check_targets(by_key, scaling):
     inc = by_key["inc_lock"]
     check("per-client /inc, lock on, vs bare route", inc["ratio"], inc["cpu_ratio"], ">=",
           TARGETS["lock_ratio"])
+    cookie = by_key.get("inc_cookie")
+    if cookie:
+        check("per-client /inc, files + lock, vs the cookie store's /inc",
+              quotient(inc["req_per_s"], cookie["req_per_s"]),
+              quotient(cookie["cpu_us_per_request"], inc["cpu_us_per_request"]), ">=",
+              TARGETS["vs_cookie"])
     naive = by_key.get("shared_naive_global")
     embedded = [row for row in by_key.values() if row["safe_against"] and row["server"] == "main"
                 and "processes" in row["safe_against"] and "machines" not in row["safe_against"]]

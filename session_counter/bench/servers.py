@@ -55,6 +55,9 @@ def start_servers(root, model, workers, session_counts, stores):
     from ..servers.harness import start_server
 
     specs = {"main": {"SESSION_LOCK": True}, "lock_off": {"SESSION_LOCK": False},
+             # the other per-client stores, and the seed's own Flask-Session app
+             "cookie": {"SESSION_STORE": "cookie"}, "dict": {"SESSION_STORE": "dict"},
+             "seed": {},
              "sweep_on": {"PERMANENT_SESSION_LIFETIME": 5},  # the sweep deletes as it goes
              "sweep_off": {"PERMANENT_SESSION_LIFETIME": 5, "SESSION_SWEEP_BATCH": 0}}
     if stores:
@@ -68,7 +71,9 @@ def start_servers(root, model, workers, session_counts, stores):
     def start(name):
         folder = os.path.join(root, name)
         os.makedirs(folder, exist_ok=True)
-        return start_server(model, workers=workers, instance_path=folder, config=specs[name])
+        module = "session_counter.bench.seed_app" if name == "seed" else "session_counter"
+        return start_server(model, workers=workers, instance_path=folder, config=specs[name],
+                            app_module=module)
 
     with ThreadPoolExecutor(len(specs)) as pool:
         futures = {name: pool.submit(start, name) for name in specs}

@@ -114,7 +114,8 @@ def server_env(instance_path, config=None, env=None):
 
 
 def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=None,
-                 config=None, timeout=30.0, port_range=None):
+                 config=None, timeout=30.0, port_range=None,
+                 app_module="session_counter"):
     """Start ``model`` on a free 127.0.0.1 port (within ``port_range`` if given) and return
     once it answers /healthz.
 
@@ -149,7 +150,7 @@ def _start_on(port, model, workers, threads, instance_path, child_env, owns_inst
     log_path = os.path.join(instance_path, f"server-{port}.log")
     command = [sys.executable, "-m", "session_counter.servers.serve", "--server", model,
                "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--threads", str(threads)]
+               "--workers", str(workers), "--threads", str(threads), "--app", app_module]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)

@@ -11,6 +11,7 @@ Server models, one per classic answer to "is my global shared?":
 """
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -24,12 +25,17 @@ def pick_model(args):
     return "gunicorn" if args.workers > 1 else "dev"
 
 
-def serve(model, host, port, workers=1, threads=1):
+def app_factory(module="session_counter"):
+    """Return the create_app of ``module``: this app, or another (the bench's seed app)."""
+    return importlib.import_module(module).create_app
+
+
+def serve(model, host, port, workers=1, threads=1, module="session_counter"):
     """Run the app under ``model`` until interrupted."""
-    from .. import create_app
     from ..web.banner import SERVED_AS
 
     os.environ[SERVED_AS] = f"{model} {workers} {threads}"  # the page's banner; workers inherit it
+    create_app = app_factory(module)
 
     if model.startswith("dev"):
         app = create_app()
@@ -42,14 +48,12 @@ def serve(model, host, port, workers=1, threads=1):
 
         waitress.serve(create_app(), host=host, port=port, threads=max(threads, 1))
     else:
-        run_gunicorn(model, host, port, workers, threads)
+        run_gunicorn(model, host, port, workers, threads, create_app)
 
 
-def run_gunicorn(model, host, port, workers, threads):
+def run_gunicorn(model, host, port, workers, threads, create_app):
     """Run gunicorn in this process; each worker builds its own app (no preload)."""
     from gunicorn.app.base import BaseApplication
-
-    from .. import create_app
 
     worker_class = {"gunicorn": "sync", "gthread": "gthread", "gevent": "gevent"}[model]
     options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": worker_class,
@@ -80,15 +84,17 @@ def build_parser():
                         help="threads per worker (gthread, waitress)")
     parser.add_argument("--server", choices=SERVER_MODELS,
                         help="server model (default: dev, or gunicorn with --workers > 1)")
+    parser.add_argument("--app", default="session_counter",
+                        help="module whose create_app() is served (the bench's seed app)")
     return parser
 
 
 def main(argv=None):
     """Check the configuration, print the URL to open, then serve."""
-    from .. import create_app
     from ..startup_checks import StartupError
 
     args = build_parser().parse_args(argv)
+    create_app = app_factory(args.app)
     model = pick_model(args)
     if args.threads > 1 and model == "gunicorn":
         model = "gthread"
@@ -99,7 +105,7 @@ def main(argv=None):
         return 1
     print(f"session-counter on {describe_model(model, args.workers, args.threads)}: "
           f"open http://{args.host}:{args.port}/", flush=True)
-    serve(model, args.host, args.port, args.workers, args.threads)
+    serve(model, args.host, args.port, args.workers, args.threads, args.app)
     return 0
 
 

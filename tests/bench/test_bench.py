@@ -164,7 +164,8 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
     report = json.loads(result.stdout)
     rows = {row["key"]: row for row in report["rows"]}
 
-    expected = {"bare", "inc_lock", "inc_nolock", "new_sweep", "new_nosweep"}
+    expected = {"bare", "inc_lock", "inc_nolock", "new_sweep", "new_nosweep", "inc_cookie",
+                "inc_dict", "inc_seed"}
     expected |= {f"shared_{name}" for name in get_strategies(app)}
     if extra:
         expected |= {"inc_redis"} | {f"shared_{cls.name}" for cls in STRATEGY_CLASSES
@@ -183,7 +184,9 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
     assert rows["bare"]["ratio"] == 1.0  # the formulas: test_summarise_computes_the_ratios
     if sessions:
         assert rows["sessions_5"]["cost_ratio"] == 1.0
-    assert len(report["checks"]) == (3 if sessions else 2)
+    assert len(report["checks"]) == (4 if sessions else 3)
+    vs_cookie = next(c for c in report["checks"] if "cookie store" in c["what"])
+    assert vs_cookie["got"] == rows["inc_lock"]["req_per_s"] / rows["inc_cookie"]["req_per_s"]
     assert report["settings"]["load_generator"].startswith("Python")
     assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
     bursts = {row["key"]: row for row in report["contention"]}
