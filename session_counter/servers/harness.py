@@ -132,7 +132,7 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
         try:
             return _start_on(free_port(port_range), model, workers, threads, instance_path,
                              server_env(instance_path, config=config, env=env),
-                             owns_instance_path, timeout)
+                             owns_instance_path, timeout, app_module)
         except PortTaken:
             if attempt + 1 == PORT_TRIES:
                 if owns_instance_path:
@@ -145,7 +145,7 @@ class PortTaken(RuntimeError):
 
 
 def _start_on(port, model, workers, threads, instance_path, child_env, owns_instance_path,
-              timeout):
+              timeout, app_module="session_counter"):
     """Start ``model`` on ``port``; raise PortTaken if that port was taken meanwhile."""
     log_path = os.path.join(instance_path, f"server-{port}.log")
     command = [sys.executable, "-m", "session_counter.servers.serve", "--server", model,
