@@ -25,6 +25,7 @@ from .load import LOAD_GENERATORS, Target, generator_version, measure, merged_pe
 from .report import machine, print_markdown, print_rich
 from .servers import get_json, new_sessions, start_servers
 
+NONE_COMPLETED = "none completed (still in flight at the end: starting up? see --warmup)"
 TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2, "vs_cookie": 1.0}
 
 
@@ -83,7 +84,8 @@ def run_rounds(targets, servers, load, connections, rounds, duration, warmup, wo
             sample = measure(load, servers[t.server], t, connections, duration, workdir)
             samples[t.key].append(sample)
             say(f"[{r * len(targets) + i + 1}/{rounds * len(targets)}] round {r + 1}: "
-                f"{t.label}: {sample.rate:,.0f} req/s"
+                f"{t.label}: "
+                + (f"{sample.rate:,.0f} req/s" if sample.requests else NONE_COMPLETED)
                 + (f", {sample.errors} errors" if sample.errors else ""))
     return samples
 
@@ -102,8 +104,10 @@ def summarise(targets, samples):
         rows.append({"key": t.key, "label": t.label, "server": t.server,
                      "safe_against": t.safe_against, "sessions": t.sessions,
                      "requests": requests, "errors": sum(s.errors for s in ss),
-                     "req_per_s": requests / sum(s.seconds for s in ss),
-                     "round_req_per_s": [s.rate for s in ss],
+                     # wrk counts only finished requests: 0 of them is no rate, not 0 req/s
+                     "none_completed": requests == 0,
+                     "req_per_s": quotient(requests, sum(s.seconds for s in ss)) or None,
+                     "round_req_per_s": [s.rate if s.requests else None for s in ss],
                      "p50_ms": merged_percentile(ss, 50), "p99_ms": merged_percentile(ss, 99),
                      "cpu_us_per_request": quotient(sum(s.cpu_seconds for s in ss) * 1e6,
                                                     requests)})
@@ -151,7 +155,7 @@ def check_targets(by_key, scaling):
     embedded = [row for row in by_key.values() if row["safe_against"] and row["server"] == "main"
                 and "processes" in row["safe_against"] and "machines" not in row["safe_against"]]
     if embedded and naive:
-        best = max(embedded, key=lambda row: row["req_per_s"])
+        best = max(embedded, key=lambda row: row["req_per_s"] or 0)
         check(f"best process-safe embedded strategy ({best['key'][7:]}) vs naive_global",
               quotient(best["req_per_s"], naive["req_per_s"]),
               quotient(naive["cpu_us_per_request"], best["cpu_us_per_request"]), ">=",

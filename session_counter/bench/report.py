@@ -40,14 +40,19 @@ def safe_against(scopes):
     return "" if scopes is None else ", ".join(scopes) or "nothing"
 
 
+def rate(row):
+    """Format a row's req/s; a row where no request finished says so, not 0."""
+    return "none completed" if row.get("none_completed") else num(row["req_per_s"], ",.0f")
+
+
 def tables(report):
     """Return (title, header, rows) of the result tables (empty ones are not printed)."""
     rows = report["rows"]
-    safety = [[r["label"], safe_against(r["safe_against"]), num(r["req_per_s"], ",.0f"),
+    safety = [[r["label"], safe_against(r["safe_against"]), rate(r),
                num(r["ratio"]), spread(r["round_ratios"]), num(r["p50_ms"]), num(r["p99_ms"]),
                num(r["cpu_us_per_request"], ".0f"), num(r["cpu_ratio"]), str(r["errors"])]
               for r in rows if r["sessions"] is None]
-    scaling = [[f"{r['sessions']:,}", num(r["req_per_s"], ",.0f"), num(r["ms_per_request"], ".3f"),
+    scaling = [[f"{r['sessions']:,}", rate(r), num(r["ms_per_request"], ".3f"),
                 num(r["cost_ratio"]), spread(r["round_ratios"]), num(r["p50_ms"]),
                 num(r["p99_ms"]), num(r["cpu_us_per_request"], ".0f"), num(r["cpu_cost_ratio"]),
                 str(r["errors"])] for r in rows if r["sessions"] is not None]
@@ -78,6 +83,15 @@ def check_lines(report):
     return lines
 
 
+def none_completed_lines(report):
+    """Say, per row where no request finished inside the run, why it has no figures."""
+    return [f"none completed: {r['label']}: no request finished within a round (wrk counts "
+            "only finished ones: those still in flight are neither requests nor errors), so "
+            "no req/s and no ratio; a first request that starts something (the manager) "
+            "can outlast the run: keep --warmup above it"
+            for r in report["rows"] if r.get("none_completed")]
+
+
 def settings_line(report):
     """Say how and where the figures were measured."""
     s, m = report["settings"], report["machine"]
@@ -96,7 +110,7 @@ def print_markdown(report):
             for row in rows:
                 click.echo("| " + " | ".join(row) + " |")
     click.echo("")
-    for line in check_lines(report):
+    for line in none_completed_lines(report) + check_lines(report):
         click.echo(f"- {line}")
     click.echo(f"\n{settings_line(report)}")
 
@@ -117,6 +131,6 @@ def print_rich(report):
             for row in rows:
                 table.add_row(*row)
             console.print(table)
-    for line in check_lines(report):
+    for line in none_completed_lines(report) + check_lines(report):
         console.print(line, style="green" if line.startswith("holds") else "bold red")
     console.print(settings_line(report))
