@@ -124,3 +124,16 @@ def stories(traces: list[dict]) -> dict:
     """Return {"duplicate": story or None, "lost_update": story or None} of one round."""
     t0 = _start(traces)
     return {"duplicate": first_duplicate(traces, t0), "lost_update": first_lost_update(traces, t0)}
+
+
+def duplicate_stories(traces: list[dict], values: list[int]) -> dict:
+    """Return {str(value): story} of each number in ``values`` handed out twice (the page's
+    timeline opens one per duplicate); the same telling as first_duplicate, same t0."""
+    t0 = _start(traces)
+    told = {}
+    for value in values:
+        only = [t if t.get("value") == value else {**t, "value": None} for t in traces]
+        story = first_duplicate(only, t0)
+        if story:
+            told[str(value)] = story
+    return told

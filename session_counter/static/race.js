@@ -21,24 +21,26 @@
   }
 
   // One request without cookies: this browser's session lock would make them take turns.
-  function send(method, url) {
+  // The increments ask for their measured trace (X-Race-Trace: 1), which the timeline draws.
+  function send(method, url, headers) {
     return fetch(url, {method: method, credentials: "omit", cache: "no-store",
-                       headers: {Accept: "application/json"}})
+                       headers: Object.assign({Accept: "application/json"}, headers || {})})
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (body) {
           body = body || {};
           return {status: response.status, value: intOrNull(body.value),
                   pid: intOrNull(body.pid),
                   thread: typeof body.thread === "string" ? body.thread : null,
-                  retries: intOrNull(body.retries)}; // compare-and-swap strategies only
+                  retries: intOrNull(body.retries), // compare-and-swap strategies only
+                  trace: body.trace && typeof body.trace === "object" ? body.trace : null};
         });
       })
       .catch(function () { return {status: 0, value: null, pid: null, thread: null}; });
   }
 
-  function burst(n, method, url) {
+  function burst(n, method, url, headers) {
     var sent = [];
-    for (var i = 0; i < n; i++) sent.push(send(method, url));
+    for (var i = 0; i < n; i++) sent.push(send(method, url, headers));
     return Promise.all(sent);
   }
 
@@ -60,7 +62,7 @@
       var refused = resets.filter(function (a) { return a.status !== 200; });
       if (refused.length) throw new Error("the reset was refused (" + refused[0].status + ")");
       var started = performance.now();
-      return burst(clients, "POST", base + "/inc").then(function (got) {
+      return burst(clients, "POST", base + "/inc", {"X-Race-Trace": "1"}).then(function (got) {
         answers = got;
         wall = (performance.now() - started) / 1000;
       });
@@ -163,6 +165,7 @@
     }
     r.notes.forEach(function (note) { box.appendChild(element("p", "note", note)); });
     box.appendChild(numberBoxes(name, outcome.answers));
+    if (window.raceTimeline) box.appendChild(window.raceTimeline(name, r));
     return box;
   }
 

@@ -15,6 +15,7 @@ from ..race.judged import is_serial, read_against_server
 from ..race.model import Answer
 from ..race.reading import final_from_reads, stale_note, state_scope
 from ..race.report import analyse
+from ..race.story import duplicate_stories
 from ..strategies import get_strategies
 from ..strategies.trace import FIELDS
 from .banner import SERVED_AS, server_model
@@ -28,6 +29,7 @@ MAX_ANSWERS = 500  # the panel's largest N
 def race_limits():
     """Give the page the panel's largest N, so the form and the API agree."""
     return {"race_max_clients": MAX_ANSWERS}
+MAX_STORIES = 50  # duplicated numbers the timeline can open a story of
 MAX_READS = 100  # resets and reads the page sends along
 MAX_BODY = 256 * 1024
 MAX_VALUE = 2**63 - 1  # the range of a 64-bit counter (SQLite INTEGER, Redis INCR)
@@ -148,5 +150,8 @@ def analyse_race():
                                   len(result["pids"]), serial, strategy.race_window)
     if stale:
         result["verdict"] = "inconclusive: " + result["verdict"]
+    if result.get("trace"):  # the timeline's stories: one per duplicated number, bounded
+        result["duplicate_stories"] = duplicate_stories(
+            result["trace"], result["duplicated_values"][:MAX_STORIES])
     return jsonify({**result, "scope": scope, "notes": notes, "inconclusive": bool(stale),
                     "reading": reading, "server": served})

@@ -95,7 +95,7 @@ def test_a_screen_reader_hears_each_box_and_the_verdicts(new_context, server):
     assert list_items(sqlite) == [f"{n}, handed out once" for n in range(1, CLIENTS + 1)]
 
     naive = panel.get_by_test_id("race-result-naive_global")
-    heard = list_items(naive.get_by_role("list"))
+    heard = list_items(naive.get_by_role("list", name="numbers naive_global handed out"))
     shown = naive.locator(".race-box").evaluate_all(
         "boxes => boxes.map(b => [b.dataset.value, b.className,"
         " (b.querySelector('sup') || {}).textContent || ''])")

@@ -166,6 +166,27 @@ def race_panel_renders_verdicts(person):
     assert drawn == len(RACED)
 
 
+TIMELINE = """name => {
+  const result = document.querySelector(`[data-testid='race-result-${name}']`);
+  const timeline = result.querySelector("[data-testid='race-timeline']");
+  if (!timeline) return null;
+  const bars = timeline.querySelectorAll("[data-testid='race-timeline-request']");
+  return {bars: bars.length, lanes: timeline.querySelectorAll(".race-lane").length,
+          duplicates: Array.from(bars).filter(b => b.dataset.marks.includes("duplicate")).length,
+          dupBoxes: result.querySelectorAll(".race-box.dup").length};
+}"""
+
+
+def race_panel_renders_the_timeline(person):
+    """Each raced strategy draws one bar per request, in lanes, duplicates marked."""
+    for name in RACED:
+        drawn = person.evaluate(TIMELINE, name)
+        assert drawn is not None, name
+        assert drawn["bars"] == RACE_CLIENTS and drawn["lanes"] >= 1, (name, drawn)
+        assert (drawn["duplicates"] > 0) == (drawn["dupBoxes"] > 0), (name, drawn)
+    assert person.evaluate(TIMELINE, "sqlite")["duplicates"] == 0
+
+
 def cross_site_form_is_refused(person, server):
     """A form on another site posting to /inc gets the app's 403 and changes nothing."""
     before = number(person, "session-counter")
@@ -203,6 +224,7 @@ def test_the_page_works_in_each_engine(engine, open_person, server):
     own_counters_through_reloads(people, server)
     both_see_sqlite_move(people["A"], people["B"], server)
     race_panel_renders_verdicts(people["B"])
+    race_panel_renders_the_timeline(people["B"])
     for name, person in people.items():
         assert person.script_errors() == [], (engine, name)
     cross_site_form_is_refused(people["A"], server)
