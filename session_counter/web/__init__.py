@@ -1,6 +1,6 @@
 """The routes and the page: per-client and shared counters, the origin check, the race API."""
 
-from . import banner, client_counter, origin_check, race_api, shared_counter
+from . import banner, client_counter, origin_check, race_api, shared_counter, strategy_code
 
 
 def init_app(app):
@@ -10,3 +10,4 @@ def init_app(app):
     app.register_blueprint(client_counter.bp)
     app.register_blueprint(shared_counter.bp)
     app.register_blueprint(race_api.bp)
+    app.register_blueprint(strategy_code.bp)
