@@ -80,9 +80,12 @@ def test_unknown_strategy_is_404_listing_valid_names(client, headers, check):
 
 def test_form_post_on_a_shared_counter_redirects_to_the_page(client):
     answer = client.post("/shared/sqlite/inc", headers={"Accept": "text/html"})
-    assert answer.status_code == 302 and answer.location == "/#shared"
-    page = client.get("/").get_data(as_text=True)
+    # back to the strategy's row, with a signed receipt of what this click got
+    assert answer.status_code == 302
+    assert answer.location.startswith("/?click=") and answer.location.endswith("#row-sqlite")
+    page = client.get(answer.location).get_data(as_text=True)
     assert 'data-testid="shared-sqlite">1<' in page
+    assert 'data-testid="click-value-sqlite">1<' in page
     assert "Set-Cookie" not in answer.headers  # nothing for the session to save
 
 
