@@ -44,8 +44,11 @@ def test_one_client_one_request_after_another_over_four_workers(runner, redis_ur
     found = outcomes(runner, redis_url, "--one-at-a-time")
     for store in ("filesystem", "redis", "cookie"):
         assert found[store][1]["lost_updates"] == 0 and exact_summary(found[store]), store
+    # The kernel, not the lab, picks which idle worker accepts each new connection: on a
+    # quiet machine one worker may take all 20. The outcome is exact either way: the dict
+    # store loses updates exactly when a second process answered.
     dict_store = found["dict"][1]
-    assert len(dict_store["pids"]) > 1 and dict_store["lost_updates"] > 0
+    assert (dict_store["lost_updates"] > 0) == (len(dict_store["pids"]) > 1), dict_store
 
 
 @pytest.mark.server
@@ -66,7 +69,8 @@ def test_the_dict_store_counter_restarts_whenever_another_process_answers():
     with running_booted_server("gunicorn", workers=4, config={"SESSION_STORE": "dict"}) as server:
         first, answers = one_at_a_time_answers([server.url], 40)
     assert all(a.status == 200 for a in answers)
-    assert len({a.pid for a in answers}) > 1
+    # which worker takes each connection is the kernel's choice (one may take them all);
+    # the rule below holds for every pair of answers either way
     for before, answer in zip(answers, answers[1:], strict=False):
         assert answer.value == (before.value + 1 if answer.pid == before.pid else 1)
 
