@@ -205,13 +205,17 @@ class SeleniumPerson:
 
     def submit(self, css):
         """Click the button ``css`` finds and wait for the page its form leads to."""
+        from selenium.common.exceptions import NoSuchFrameException
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.wait import WebDriverWait
 
         self.navigating()
         old = self.find("html")
         self.find(css).click()
-        wait = WebDriverWait(self.driver, NAVIGATION_TIMEOUT)
+        # WebKitGTK's driver answers "no such frame" to a command that arrives while the
+        # old page unloads (seen in CI): that is the navigation under way, so keep waiting
+        wait = WebDriverWait(self.driver, NAVIGATION_TIMEOUT,
+                             ignored_exceptions=(NoSuchFrameException,))
         wait.until(expected_conditions.staleness_of(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
         self.loaded()
