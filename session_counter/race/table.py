@@ -4,16 +4,19 @@ import os
 
 import click
 
+from .glossary import GLOSSARY, terms_in
+from .judged import EXACT_NOT_SAFE
+
 # (header, legend) of every column; the narrow table leaves out what the others imply.
 COLUMNS = {
     "strategy": "",
     "sent": "requests fired at once",
     "answers": "answered 200 with a number",
     "distinct": "different numbers among the answers",
-    "dup": "answers whose number another client also got",
-    "gaps": "numbers in 1..highest that nobody got",
+    "dup": "how many duplicates",
+    "gaps": "how many gaps",
     "final": "the value stored afterwards",
-    "lost": "increments the final value is missing (sent - final)",
+    "lost": "how many lost updates (negative: extra updates)",
     "retries": "lost compare-and-swap attempts, retried",
     "pids": "processes that answered",
     "wall s": "seconds from the release to the last answer",
@@ -69,6 +72,7 @@ def print_report(report, caption):
         columns = list(NARROW)
         print_narrow(console, report, rows, caption)
     console.print(legend(columns), highlight=False, markup=False)
+    console.print(verdict_words(report, console.width), highlight=False, markup=False)
     for run in report.runs:
         for note in run.notes:
             console.print(f"{run.strategy}: {note}", highlight=False, markup=False)
@@ -148,6 +152,27 @@ def print_narrow(console, report, rows, caption):
 def legend(columns):
     """Return one line per column header: what it counts."""
     return "\n".join(f"  {c}: {COLUMNS[c]}" for c in columns if COLUMNS[c])
+
+
+# the words the columns count: always defined, whatever the verdicts say
+COLUMN_TERMS = ("duplicate", "gap", "lost update")
+
+
+def verdict_words(report, width):
+    """Return the glossary's definitions of the columns' words and of every word the
+    verdicts and notes use, wrapped to ``width`` (race/glossary.py, as the page says them)."""
+    import textwrap
+
+    said = [run.summary()["verdict"] for run in report.runs]
+    # of the notes, only the reading's name: their reasons use "gap" for the code's gap
+    said += [EXACT_NOT_SAFE for run in report.runs for note in run.notes
+             if note.startswith(EXACT_NOT_SAFE)]
+    used = terms_in(*said, *COLUMN_TERMS)
+    lines = ["What the words mean:"]
+    for term in used:
+        lines += textwrap.wrap(f"{term}: {GLOSSARY[term]}", width, initial_indent="  ",
+                               subsequent_indent="    ", break_long_words=False)
+    return "\n".join(lines)
 
 
 def print_stories(report):

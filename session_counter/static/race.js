@@ -98,8 +98,8 @@
   }
 
   // One box per number: its kind told by text and shape as well as colour (WCAG 1.4.1).
-  function numberBox(value, times) {
-    var box = element("li", "race-box" + (times > 1 ? " dup" : times ? "" : " gap"));
+  function numberBox(value, times, className) {
+    var box = element("li", (className || "race-box") + (times > 1 ? " dup" : times ? "" : " gap"));
     box.setAttribute("data-value", String(value));
     var shown = element("span", "", String(value));
     shown.setAttribute("aria-hidden", "true");
@@ -109,11 +109,17 @@
     return box;
   }
 
-  function numberBoxes(name, answers) {
+  function answered(answers) {
+    return answers.filter(function (a) { return a.status === 200 && a.value !== null; });
+  }
+
+  function timesHandedOut(answers) {
     var counts = new Map();
-    answers.forEach(function (a) {
-      if (a.status === 200 && a.value !== null) counts.set(a.value, (counts.get(a.value) || 0) + 1);
-    });
+    answered(answers).forEach(function (a) { counts.set(a.value, (counts.get(a.value) || 0) + 1); });
+    return counts;
+  }
+
+  function numberBoxes(name, counts) {
     var list = element("ol", "race-numbers");
     list.setAttribute("aria-label", "numbers " + name + " handed out");
     if (!counts.size) return list;
@@ -128,6 +134,52 @@
       list.appendChild(numberBox(value, counts.get(value) || 0));
     });
     return list;
+  }
+
+  // Each answer under the process that gave it: which copy of the counter said what. The
+  // heading names the process (not a colour); a box says how often its number was handed out.
+  function byProcess(name, answers, counts) {
+    var groups = new Map();
+    answered(answers).forEach(function (a) {
+      var pid = a.pid === null ? "unknown" : a.pid;
+      if (!groups.has(pid)) groups.set(pid, []);
+      groups.get(pid).push(a.value);
+    });
+    var part = element("div", "race-by-process");
+    part.setAttribute("data-testid", "race-by-process-" + name);
+    part.appendChild(element("h4", "", "The same numbers by the process that handed them out"));
+    var pids = Array.from(groups.keys()).sort(function (a, b) { return a - b; });
+    pids.forEach(function (pid) {
+      var values = groups.get(pid).sort(function (a, b) { return a - b; });
+      var group = element("section", "race-process");
+      group.setAttribute("data-pid", String(pid));
+      var heading = element("h5", "", "process " + pid + " (answered " + values.length + ")");
+      heading.id = "race-" + name + "-process-" + pid;
+      var list = element("ol", "race-numbers");
+      list.setAttribute("aria-labelledby", heading.id);
+      values.forEach(function (value) {
+        list.appendChild(numberBox(value, counts.get(value), "race-answer"));
+      });
+      group.appendChild(heading);
+      group.appendChild(list);
+      part.appendChild(group);
+    });
+    return part;
+  }
+
+  // The words this verdict uses, as the server defines them (race/glossary.py).
+  function verdictWords(name, terms) {
+    var words = element("details", "race-terms");
+    words.setAttribute("data-testid", "race-terms-" + name);
+    words.appendChild(element("summary", "", "The words of this verdict: " +
+      terms.map(function (t) { return t.term; }).join("; ")));
+    var list = element("dl");
+    terms.forEach(function (t) {
+      list.appendChild(element("dt", "", t.term));
+      list.appendChild(element("dd", "", t.definition));
+    });
+    words.appendChild(list);
+    return words;
   }
 
   function draw(name, outcome, error) {
@@ -147,6 +199,7 @@
     var r = outcome.result;
     verdict.textContent = r.verdict;
     box.setAttribute("data-exact", String(r.exact && !r.inconclusive));
+    if (r.terms && r.terms.length) box.appendChild(verdictWords(name, r.terms));
     box.appendChild(element("p", "note",
       r.sent + " sent, " + r.answers + " answered, " + r.distinct + " distinct, " +
       r.duplicates + " duplicates, " + r.gaps + " gaps; final value " +
@@ -164,7 +217,9 @@
       box.appendChild(reading);
     }
     r.notes.forEach(function (note) { box.appendChild(element("p", "note", note)); });
-    box.appendChild(numberBoxes(name, outcome.answers));
+    var counts = timesHandedOut(outcome.answers);
+    box.appendChild(numberBoxes(name, counts));
+    box.appendChild(byProcess(name, outcome.answers, counts));
     if (window.raceTimeline) box.appendChild(window.raceTimeline(name, r));
     return box;
   }

@@ -11,6 +11,7 @@ import os
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from ..race.glossary import GLOSSARY, defined, terms_in
 from ..race.judged import is_serial, read_against_server
 from ..race.model import Answer
 from ..race.reading import final_from_reads, stale_note, state_scope
@@ -27,8 +28,8 @@ MAX_ANSWERS = 500  # the panel's largest N
 
 @bp.app_context_processor
 def race_limits():
-    """Give the page the panel's largest N, so the form and the API agree."""
-    return {"race_max_clients": MAX_ANSWERS}
+    """Give the page the panel's largest N (the form and the API agree) and the glossary."""
+    return {"race_max_clients": MAX_ANSWERS, "race_glossary": GLOSSARY}
 MAX_STORIES = 50  # duplicated numbers the timeline can open a story of
 MAX_READS = 100  # resets and reads the page sends along
 MAX_BODY = 256 * 1024
@@ -153,5 +154,8 @@ def analyse_race():
     if result.get("trace"):  # the timeline's stories: one per duplicated number, bounded
         result["duplicate_stories"] = duplicate_stories(
             result["trace"], result["duplicated_values"][:MAX_STORIES])
+    # the glossary's words of the verdict and the reading (not its reason: 'gap' there is
+    # the code's gap), defined where they appear
+    terms = defined(terms_in(result["verdict"], reading and reading["reading"]))
     return jsonify({**result, "scope": scope, "notes": notes, "inconclusive": bool(stale),
-                    "reading": reading, "server": served})
+                    "reading": reading, "server": served, "terms": terms})

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from session_counter.race.glossary import GLOSSARY, terms_in
+from session_counter.race.judged import EXACT_NOT_SAFE, read_against_server
 from session_counter.race.model import RaceResult
 from session_counter.race.report import LabReport, StrategyRun
 from session_counter.race.table import print_report
@@ -56,3 +58,27 @@ def test_a_wide_terminal_gets_every_column_on_one_line_per_strategy(monkeypatch,
         assert any(name in line and verdict in line for line in out.splitlines()), out
     assert "answers" in out and "distinct" in out and "wall s" in out
     assert "  answers: answered 200 with a number" in out
+
+
+@pytest.mark.parametrize("columns", [80, 220])
+def test_the_legend_defines_the_words_of_the_columns_and_verdicts(monkeypatch, capsys, columns):
+    """The glossary's sentences (race/glossary.py, the page's too), only for words used."""
+    out = printed(monkeypatch, capsys, columns)
+    assert max(len(line) for line in out.splitlines()) <= columns
+    used = {"exact", "error", "duplicate", "gap", "out of range", "lost update", "process"}
+    assert set(terms_in(*(verdict for _, _, verdict in RUNS))) == used
+    for term, definition in GLOSSARY.items():
+        assert (f"{term}: {definition}" in flat(out)) == (term in used), term
+
+
+def test_a_reading_note_is_defined_under_the_table(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "80")
+    run = StrategyRun("naive_global", "process")
+    run.results.append(RaceResult("naive_global", 5, 5, 0, 5, 0, final_value=5,
+                                  lost_updates=0, pids=[1], exact=True, verdict="exactly 1..5"))
+    run.note(read_against_server([], True, 1, True, 0.0, where="terminal")["text"])
+    print_report(LabReport("shared", {}, [run]), CAPTION)
+    out = flat(capsys.readouterr().out)
+    assert f"{EXACT_NOT_SAFE}: {GLOSSARY[EXACT_NOT_SAFE]}" in out
+    assert f"exact: {GLOSSARY['exact']}" in out
+    assert f"duplicate: {GLOSSARY['duplicate']}" in out  # a column's word, always defined

@@ -109,3 +109,18 @@ def test_api_reads_an_exact_race_against_the_server(client):
     assert result["reading"]["reason"].startswith("one process: the GIL rarely switches")
     body["strategy"] = "sqlite"
     assert client.post("/api/race/analyse", json=body, headers=JSON).json["reading"] is None
+
+
+def test_api_defines_the_words_its_verdict_and_reading_use(client):
+    from session_counter.race.glossary import GLOSSARY, terms_in
+
+    body = {"strategy": "cache", "answers": page_answers([1, 2, 2, 4]), "final_value": 3}
+    result = client.post("/api/race/analyse", json=body, headers=JSON).json
+    assert result["terms"] == [{"term": t, "definition": GLOSSARY[t]}
+                               for t in ("duplicate", "gap", "lost update", "process")]
+    # the test client is no known server model: an exact naive_global is read as not safe
+    body = {"strategy": "naive_global", "answers": page_answers([1, 2]), "final_value": 2}
+    result = client.post("/api/race/analyse", json=body, headers=JSON).json
+    words = [t["term"] for t in result["terms"]]
+    assert words == terms_in(result["verdict"], result["reading"]["reading"])
+    assert words == ["exact", "exact this time, not safe"]  # not "gap": the reason's is the code's
