@@ -3,6 +3,7 @@
 
 import collections
 import contextlib
+import itertools
 import os
 import random
 import signal
@@ -15,6 +16,7 @@ import requests
 
 from session_counter import create_app
 from session_counter.clients.redis import connect
+from session_counter.procfs import read_stat
 from session_counter.servers.harness import running_server, wait_for_workers, worker_pids
 from session_counter.sessions.file_store import TEMP_SUFFIX, SessionFileStore, decode_file
 from session_counter.sessions.redis_store import LOCK_LEASE, RedisSessionLocks
@@ -28,9 +30,10 @@ CLIENT_THREADS = 20
 PER_STRATEGY = 1000
 SESSION_WRITES = 250  # POST /inc among them; every request locks its client's session
 KILL_AFTER = 0.3  # of all requests
+KILL_TRIES_FOR = 120.0  # s: a loaded machine serves requests slowly; none wait this long
 
 
-def wait_until(condition, timeout=20.0):
+def wait_until(condition, timeout=120.0):
     """Poll ``condition`` until it returns something true; return that (bounded wait)."""
     deadline = time.monotonic() + timeout
     while not (result := condition()):
@@ -90,31 +93,49 @@ def run_clients(url, paths, during):
     return outcomes, sids
 
 
-def kill_a_worker_mid_request(pids, redis_server=None, tries=1000):
-    """SIGKILL a worker caught inside the app, holding a lock; return (pid, caught).
+def kill_a_worker_mid_request(pids, redis_server, requests_remain, timeout=KILL_TRIES_FOR):
+    """SIGKILL a worker caught inside the app, holding a lock; return (pid, caught, looks).
 
-    Each candidate is frozen (SIGSTOP) while its locks are looked up, so it cannot
-    finish meanwhile. After ``tries`` misses, the last candidate is killed anyway.
+    All workers are frozen (SIGSTOP) together and the locks are looked up only once each
+    one has really stopped, so none can let go meanwhile; if none holds one, all go on
+    and the next look comes. How soon one is caught depends on the machine's load, so
+    this tries for as long as requests remain to be sent (at most ``timeout`` s); then
+    it kills one anyway and says it was not caught.
     """
     candidates = sorted(pids)
-    for attempt in range(tries):
-        pid = candidates[attempt % len(candidates)]
-        os.kill(pid, signal.SIGSTOP)
-        caught = holds_a_lock(pid, redis_server)
-        if caught or attempt == tries - 1:
-            os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):  # gunicorn may have reaped it already
-                os.kill(pid, signal.SIGCONT)
-            return pid, caught
-        os.kill(pid, signal.SIGCONT)
+    deadline = time.monotonic() + timeout
+    for looks in itertools.count(1):
+        for pid in candidates:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_until(lambda: all(is_stopped(pid) for pid in candidates))
+            holders = [pid for pid in candidates if holds_a_lock(pid, redis_server)]
+            if holders or not requests_remain() or time.monotonic() > deadline:
+                victim = min(holders or candidates)
+                os.kill(victim, signal.SIGKILL)
+                return victim, bool(holders), looks
+        finally:
+            for pid in candidates:  # the victim too: gunicorn may have reaped it already
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+        time.sleep(0.002)  # let them work between two looks
+
+
+def is_stopped(pid):
+    """Tell whether ``pid`` has stopped (SIGSTOP reached it) or is gone."""
+    stat = read_stat(pid)
+    return stat is None or stat.state in "TZX"
 
 
 def holds_a_lock(pid, redis_server):
-    """Tell whether ``pid`` holds a flock (a session lock on disk, the file_lock counter)
-    or a session lock in Redis (whose value names host:pid:random)."""
-    with open("/proc/locks") as f:
-        if any(line.split()[1] == "FLOCK" and line.split()[4] == str(pid) for line in f):
-            return True
+    """Tell whether ``pid`` holds a flock (a session lock on disk, the file_lock counter),
+    SQLite's write lock (a POSIX write lock: an idle worker holds only read locks) or a
+    session lock in Redis (whose value names host:pid:random)."""
+    with open("/proc/locks") as f:  # "N: FLOCK ADVISORY WRITE pid ..."; waiters have "->"
+        held = [line.split()[1:5] for line in f]
+    if any(fields[3] == str(pid) and (fields[0] == "FLOCK" or fields[:3] == [
+            "POSIX", "ADVISORY", "WRITE"]) for fields in held if len(fields) == 4):
+        return True
     if redis_server is None:
         return False
     with redis_server.client() as r:
@@ -172,7 +193,9 @@ def test_kill_9_of_a_worker_mid_run_corrupts_nothing_and_duplicates_nothing(stor
 
         def kill_one_worker(progress):
             wait_until(lambda: progress() >= KILL_AFTER * len(paths))
-            killed["pid"], killed["caught"] = kill_a_worker_mid_request(workers, store)
+            killed["pid"], killed["caught"], killed["looks"] = kill_a_worker_mid_request(
+                workers, store, lambda: progress() < len(paths))  # each client's first /inc
+            # is also an outcome: below len(paths) + CLIENT_THREADS, some are still to send
             killed["after"] = progress()
 
         outcomes, sids = run_clients(server.url, paths, kill_one_worker)
@@ -190,7 +213,7 @@ def test_kill_9_of_a_worker_mid_run_corrupts_nothing_and_duplicates_nothing(stor
                         for n, sid in sids.items()}
 
     victim, after = killed["pid"], killed["after"]
-    assert killed["caught"]  # it died inside the app, holding a lock
+    assert killed["caught"], killed  # it died inside the app, holding a lock
     assert victim not in respawned and len(respawned) == 4
     assert victim in [pid for *_, pid, _ in outcomes[:after]]  # it was serving this run
     assert victim not in [pid for *_, pid, _ in outcomes[after + CLIENT_THREADS:]]
@@ -223,8 +246,8 @@ def test_kill_9_of_a_worker_mid_run_corrupts_nothing_and_duplicates_nothing(stor
         assert answered == sorted(set(answered)), f"client {client} got a number twice"
         assert answered[-1] <= stored <= answered[-1] + failed
     print(f"\n{'redis' if store else 'filesystem'}: {len(outcomes)} requests, killed "
-          f"worker {victim} after {after}, statuses {dict(statuses)}, finals {finals}, "
-          f"temp files left {temp_files}")
+          f"worker {victim} after {after} (look {killed['looks']}), statuses "
+          f"{dict(statuses)}, finals {finals}, temp files left {temp_files}")
 
 
 @pytest.mark.server
