@@ -51,12 +51,14 @@ DEFAULTS = {
     # (scheme://host[:port]), a list in instance/config.py, comma-separated in the
     # environment. A request from one is allowed whatever Sec-Fetch-Site says.
     "TRUSTED_ORIGINS": [],
-    # Where per-client sessions live: filesystem, redis, cookie (Flask's signed cookie)
-    # or dict (one process's memory). Unset: redis when REDIS_URL is set, else filesystem.
+    # Where per-client sessions live: filesystem, redis, memcached (needs MEMCACHED_URL;
+    # evicts under memory pressure), cookie (Flask's signed cookie) or dict (one process's
+    # memory). Unset: redis when REDIS_URL is set, else filesystem.
     "SESSION_STORE": None,
     # When set (redis://host:port/db), sessions and the `redis` strategy use Redis.
     "REDIS_URL": None,
-    # When set (memcached://host:port), the memcached strategies count in that memcached.
+    # When set (memcached://host:port), the memcached strategies count in that memcached
+    # (and SESSION_STORE=memcached keeps sessions there).
     "MEMCACHED_URL": None,
     # When set (postgresql://user:password@host:port/dbname), the PostgreSQL strategies
     # count in that database (psycopg 3).
@@ -75,7 +77,8 @@ DEFAULTS = {
 TYPES = {
     "SECRET_KEY": types.optional_text,
     "REDIS_URL": types.optional_text,
-    "SESSION_STORE": types.optional_choice("filesystem", "redis", "cookie", "dict"),
+    "SESSION_STORE": types.optional_choice("filesystem", "redis", "memcached", "cookie",
+                                           "dict"),
     "MEMCACHED_URL": types.optional_text,
     "POSTGRES_URL": types.optional_text,
     "PERMANENT_SESSION_LIFETIME": types.duration,

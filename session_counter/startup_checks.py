@@ -89,8 +89,8 @@ def check_memcached(url):
     from .clients.memcached import connect
 
     fix = ("Fix: start memcached (memcached -l 127.0.0.1 -p 11211), correct "
-           "SESSION_COUNTER_MEMCACHED_URL (memcached://host:port), or unset it to run "
-           "without the memcached strategies.")
+           "SESSION_COUNTER_MEMCACHED_URL (memcached://host:port), or unset it (and a "
+           "SESSION_COUNTER_SESSION_STORE=memcached) to run without memcached.")
     try:
         client = connect(url)
     except ValueError as error:

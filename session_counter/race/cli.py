@@ -62,7 +62,7 @@ def parse_port_range(ctx, param, value):
 @click.option("--same-session", is_flag=True,
               help="Race one client's cookie on POST /inc, with the session lock on and off.")
 @click.option("--session-store", "session_stores", multiple=True,
-              type=click.Choice(["filesystem", "redis", "cookie", "dict"]),
+              type=click.Choice(["filesystem", "redis", "memcached", "cookie", "dict"]),
               help="--same-session: the per-client store to race; repeat for several. "
                    "Default: every store this configuration can run.")
 @click.option("--one-at-a-time", is_flag=True,
@@ -70,13 +70,14 @@ def parse_port_range(ctx, param, value):
                    "a new connection, in turn to every instance (does the counter follow?).")
 @click.option("--session-lock", type=click.Choice(["on", "off", "both"]), default="both",
               show_default=True,
-              help="--same-session: race the filesystem and redis stores with their lock "
-                   "on, off, or both side by side.")
+              help="--same-session: race the filesystem, redis and memcached stores with "
+                   "their lock on, off, or both side by side.")
 @click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
               help="Start K instances (as K machines would) and spread clients over them.")
 @click.option("--redis-url", help="Give the servers this Redis (sessions and the redis strategy).")
 @click.option("--memcached-url",
-              help="Give the servers this memcached (memcached://host:port: its strategies).")
+              help="Give the servers this memcached (memcached://host:port: its strategies "
+                   "and the memcached session store).")
 @click.option("--postgres-url",
               help="Give the servers this PostgreSQL (postgresql://user:password@host:port/db: "
                    "its strategies).")

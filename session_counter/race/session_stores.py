@@ -16,12 +16,14 @@ from .report import LabReport, StrategyRun, analyse
 from .servers import LabError, Servers, request_json
 from .simultaneous import fire_simultaneously, loopback_target
 
-LOCKABLE = ("filesystem", "redis")  # raced with the session lock on, then off
+LOCKABLE = ("filesystem", "redis", "memcached")  # raced with the session lock on, then off
+NEEDS = {"redis": ("redis_url", "--redis-url"), "memcached": ("memcached_url", "--memcached-url")}
 
 
 def default_stores(settings):
-    """Return every store this configuration can run (Redis needs --redis-url)."""
-    return ("filesystem",) + (("redis",) if settings.redis_url else ()) + ("cookie", "dict")
+    """Return every store this configuration can run (Redis and memcached need their URL)."""
+    return tuple(store for store in ("filesystem", "redis", "memcached", "cookie", "dict")
+                 if store not in NEEDS or getattr(settings, NEEDS[store][0]))
 
 
 def cookie_header(headers, previous=None):
@@ -117,8 +119,9 @@ def runs_to_make(settings):
 def run_same_session(settings, report, on_step):
     """Race one client's session on every chosen store (or as --url has it)."""
     runs = runs_to_make(settings)
-    if "redis" in settings.session_stores and not settings.redis_url:
-        raise LabError("--session-store redis needs --redis-url")
+    for store, (setting, option) in NEEDS.items():
+        if store in settings.session_stores and not getattr(settings, setting):
+            raise LabError(f"--session-store {store} needs {option}")
     steps, done = settings.rounds * len(runs), 0
     for label, config in runs:
         servers = Servers(settings, settings.server_config(**(config or {})))

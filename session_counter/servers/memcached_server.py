@@ -26,9 +26,13 @@ class MemcachedServer(ServerProcess):
 
     name = "memcached"
 
-    def __init__(self, folder):
-        """Log into ``folder``; listen on a free loopback port."""
+    def __init__(self, folder, memory=("-m", "64")):
+        """Log into ``folder``; listen on a free loopback port; ``memory``: its memory options.
+
+        A tiny memory (``-m 1``: scripts/memcached_eviction.py) makes it evict.
+        """
         super().__init__(folder, free_port())
+        self.memory = list(memory)
 
     @property
     def url(self):
@@ -39,7 +43,7 @@ class MemcachedServer(ServerProcess):
         """Return the memcached command line (TCP on loopback only, no UDP)."""
         # memcached refuses to run as root unless told which user to become
         user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        return [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64",
+        return [MEMCACHED, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", *self.memory,
                 *user]
 
     def ping(self):
@@ -60,10 +64,10 @@ class MemcachedServer(ServerProcess):
 
 
 @contextlib.contextmanager
-def running_memcached(folder, require=require_program):
-    """A memcached of its own for one test; stopped on the way out."""
+def running_memcached(folder, require=require_program, **options):
+    """A memcached of its own for one test (``options``: MemcachedServer's); stopped after."""
     require_memcached(require)
-    server = MemcachedServer(folder).start()
+    server = MemcachedServer(folder, **options).start()
     try:
         yield server
     finally:

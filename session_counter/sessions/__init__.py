@@ -2,7 +2,8 @@
 
 base.py holds what every store shares; file_interface.py keeps sessions on this
 machine's disk (file_store.py, file_lock.py, sweep.py), redis_store.py in Redis,
-dict_store.py in this process's memory, cookie_store.py in the client's cookie.
+memcached_store.py in memcached (which evicts under memory pressure), dict_store.py
+in this process's memory, cookie_store.py in the client's cookie.
 Adding a store is one new module, one line in STORES and one in ABOUT.
 """
 
@@ -12,13 +13,15 @@ from .cli import sessions_cli
 from .cookie_store import make_cookie_interface
 from .dict_store import make_dict_interface
 from .file_interface import make_file_interface
+from .memcached_store import make_memcached_interface
 from .redis_store import make_redis_interface
 
 # SESSION_COUNTER_SESSION_STORE's values, and the function that builds each store.
 STORES = {"filesystem": make_file_interface, "redis": make_redis_interface,
-          "cookie": make_cookie_interface, "dict": make_dict_interface}
+          "memcached": make_memcached_interface, "cookie": make_cookie_interface,
+          "dict": make_dict_interface}
 # The setting a store cannot run without.
-NEEDS = {"redis": "REDIS_URL"}
+NEEDS = {"redis": "REDIS_URL", "memcached": "MEMCACHED_URL"}
 # Per store: what it keeps and loses, and what the race lab finds (one sentence each).
 ABOUT = {
     "filesystem": (
@@ -32,6 +35,13 @@ ABOUT = {
         "sees the same session, and it lasts as long as Redis keeps its data.",
         "The lock lives in Redis too, so one client's requests take turns on every "
         "machine and nothing is lost anywhere."),
+    "memcached": (
+        "One memcached item per client, shared by every process and machine pointed at "
+        "this memcached, but memcached is a cache: when its memory is full it evicts the "
+        "least recently used sessions, and a restart empties it.",
+        "The lock is a memcached item too, so one client's requests take turns on every "
+        "machine and the race loses nothing; an evicted session is lost all the same, and "
+        "its client starts again at 1."),
     "cookie": (
         "The whole session travels in your signed cookie: nothing is kept on the server, "
         "so any process that knows the SECRET_KEY can read it, and nothing can lock it.",

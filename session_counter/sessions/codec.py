@@ -1,4 +1,4 @@
-"""How a session is stored: msgpack of a dict, for the file and Redis stores alike. Never pickle.
+"""How a session is stored: msgpack of a dict, in files, Redis and memcached alike. Never pickle.
 
 Flask-Session 0.8's own serializer falls back to ``pickle.loads`` when msgpack and JSON
 fail, so whoever can write a session (into Redis, into the session folder) could make

@@ -17,6 +17,7 @@ FAMILY = {"dev-single": "dev", "dev": "dev", "dev-processes": "dev", "gunicorn":
 SOFTWARE = {"werkzeug": "dev", "gunicorn": "gunicorn", "waitress": "waitress"}
 SESSION_STORES = {"filesystem": "files on this server's disk (one per client)",
                   "redis": "Redis (one key per client)",
+                  "memcached": "memcached (one item per client; evicted when memory is full)",
                   "cookie": "your signed cookie (nothing on the server)",
                   "dict": "one worker process's memory (a dict)"}
 

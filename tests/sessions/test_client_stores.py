@@ -9,6 +9,7 @@ from session_counter import create_app
 from session_counter.sessions import ABOUT, STORES, session_lock
 from session_counter.sessions.dict_store import DictSessionInterface
 from session_counter.startup_checks import StartupError
+from session_counter.web.banner import SESSION_STORES
 
 JSON = {"Accept": "application/json"}
 BAD_COOKIES = ["garbage", "x" * 4000, "A" * 43, "eyJjb3VudGVyIjo5OX0.Zz.tampered",
@@ -16,12 +17,15 @@ BAD_COOKIES = ["garbage", "x" * 4000, "A" * 43, "eyJjb3VudGVyIjo5OX0.Zz.tampered
 
 
 @pytest.fixture(params=["filesystem", "cookie", "dict",
-                        pytest.param("redis", marks=pytest.mark.redis)])
+                        pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("memcached", marks=pytest.mark.memcached)])
 def store_app(request, make_app):
-    """An app on each store (Redis: the test session's redis-server)."""
+    """An app on each store (Redis, memcached: the test session's servers)."""
     config = {"TESTING": True, "SESSION_STORE": request.param}
     if request.param == "redis":
         config["REDIS_URL"] = request.getfixturevalue("redis_url")
+    if request.param == "memcached":
+        config["MEMCACHED_URL"] = request.getfixturevalue("memcached_url")
     return make_app(config)
 
 
@@ -37,8 +41,9 @@ def test_each_store_counts_per_client_and_names_itself(store_app):
     assert inc(other).json["counter"] == 1
     page = one.get("/").get_data(as_text=True)
     assert f"<code>{name}</code>" in page and all(str(escape(s)) in page for s in ABOUT[name])
+    assert str(escape(SESSION_STORES[name])) in page  # the banner names it too
     assert type(store_app.session_interface).__name__ != "NullSessionInterface"
-    assert session_lock(store_app) == {"filesystem": True, "redis": True,
+    assert session_lock(store_app) == {"filesystem": True, "redis": True, "memcached": True,
                                        "cookie": None, "dict": False}[name]
 
 
@@ -83,9 +88,12 @@ def test_an_unknown_store_is_refused_at_start_up_naming_the_valid_ones(tmp_path)
     assert all(name in str(caught.value) for name in STORES)
 
 
-def test_the_redis_store_without_a_url_is_refused(tmp_path):
-    with pytest.raises(StartupError, match="REDIS_URL"):
-        create_app({"SESSION_STORE": "redis"}, instance_path=str(tmp_path / "i"))
+@pytest.mark.parametrize("store, setting", [("redis", "REDIS_URL"),
+                                            ("memcached", "MEMCACHED_URL")])
+def test_a_store_without_its_url_is_refused(tmp_path, store, setting):
+    with pytest.raises(StartupError, match=f"SESSION_STORE='{store}' needs "
+                                           f"SESSION_COUNTER_{setting}"):
+        create_app({"SESSION_STORE": store}, instance_path=str(tmp_path / "i"))
 
 
 def test_the_dict_store_expires_sessions(make_app):

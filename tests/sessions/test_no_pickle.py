@@ -1,6 +1,6 @@
 """No session or counter is ever unpickled: a pickle planted in a store runs no code.
 
-Whoever can write into the Redis or the instance folder could otherwise make the next
+Whoever can write into the Redis, the memcached or the instance folder could otherwise make the next
 request that reads the value run anything (Flask-Session 0.8 falls back to pickle.loads;
 cachelib's files are pickles). Each test plants a pickle whose loading makes a folder.
 """
@@ -59,6 +59,25 @@ def test_a_pickle_in_redis_runs_no_code_and_starts_a_fresh_session(make_app, tmp
     assert answer.status_code == 200 and answer.json["counter"] == 1  # a fresh session
     assert session_id(client) != sid
     assert f"{log_name('session:' + sid)} in Redis cannot be decoded" in caplog.text
+
+
+@pytest.mark.memcached
+def test_a_pickle_in_memcached_runs_no_code_and_starts_a_fresh_session(
+        make_app, tmp_path, memcached_url, memcached_server, caplog):
+    app = make_app({"TESTING": True, "SESSION_STORE": "memcached",
+                    "MEMCACHED_URL": memcached_url})
+    client = app.test_client()
+    assert client.post("/inc", headers=JSON).json["counter"] == 1
+    sid = session_id(client)
+    marker = tmp_path / "pwned"
+    raw = memcached_server.client()
+    raw.set(f"session:{sid}", attack(marker))
+    raw.close()
+    answer = client.post("/inc", headers=JSON)
+    assert not marker.exists(), "the planted pickle ran"
+    assert answer.status_code == 200 and answer.json["counter"] == 1  # a fresh session
+    assert session_id(client) != sid
+    assert f"{log_name('session:' + sid)} in memcached cannot be decoded" in caplog.text
 
 
 @pytest.mark.parametrize("layout", ["cachelib", "ours"])

@@ -15,7 +15,6 @@ from session_counter.clients import redacted
 from session_counter.clients.redis import connect
 from session_counter.race.simultaneous import fire_simultaneously
 from session_counter.servers.harness import free_port, running_instances
-from session_counter.sessions.base import SessionLockTimeout
 from session_counter.sessions.redis_store import RedisSessionLocks
 from session_counter.startup_checks import StartupError
 from session_counter.strategies import SCOPES, get_strategies
@@ -87,18 +86,6 @@ def test_damaged_session_in_redis_starts_fresh(redis_app, redis_server, garbage)
     answer = client.post("/inc", headers=JSON)
     assert answer.status_code == 200
     assert answer.json["counter"] == 1
-
-
-@pytest.mark.redis
-def test_session_lock_excludes_and_times_out(redis_url):
-    locks = RedisSessionLocks(connect(redis_url), timeout=0.2)
-    held = locks.acquire("session:a")
-    with pytest.raises(SessionLockTimeout):
-        locks.acquire("session:a")
-    locks.acquire("session:b").release()  # other sessions never wait
-    held.release()
-    held.release()  # twice is harmless
-    locks.acquire("session:a").release()
 
 
 @pytest.mark.redis
