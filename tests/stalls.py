@@ -1,5 +1,9 @@
-"""A process that takes a file's flock and stops (SIGSTOP), and a wait that gives up."""
+"""A process that takes a file's flock and stops (SIGSTOP), frozen server workers, and a
+wait that gives up."""
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -25,3 +29,22 @@ def answer_within(seconds, request):
     thread.start()
     thread.join(seconds)
     return answers[0] if answers else None
+
+
+@contextlib.contextmanager
+def frozen(pids):
+    """Stop (SIGSTOP) the worker processes ``pids`` for the block, then let them go on.
+
+    A stopped gunicorn worker accepts no connection, so the next requests must be answered
+    by the others: a test that needs a second process to answer makes it happen instead
+    of hoping the kernel spreads the connections (it may give them all to one idle worker).
+    Keep the block short: gunicorn replaces a worker silent for 30 s.
+    """
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)

@@ -11,8 +11,15 @@ import urllib.request
 import pytest
 
 from session_counter.race.simultaneous import fire_simultaneously
-from session_counter.servers.harness import PROJECT_ROOT, clean_environ, free_port, running_server
+from session_counter.servers.harness import (
+    PROJECT_ROOT,
+    clean_environ,
+    free_port,
+    running_booted_server,
+)
 from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
+
+from ..stalls import frozen
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -25,7 +32,7 @@ CLIENTS = 100
 @pytest.fixture(scope="module")
 def gunicorn4():
     """The app under gunicorn with 4 sync worker processes, for this module."""
-    with running_server("gunicorn", workers=4) as server:
+    with running_booted_server("gunicorn", workers=4) as server:
         yield server
 
 
@@ -58,10 +65,19 @@ def test_one_client_keeps_its_counter_across_worker_processes(gunicorn4):
     import requests
 
     with requests.Session() as browser:
-        seen = [browser.post(gunicorn4.url + "/inc", headers={"Accept": "application/json"},
-                             timeout=10).json() for _ in range(40)]
+        def post():
+            return browser.post(gunicorn4.url + "/inc", headers={"Accept": "application/json"},
+                                timeout=30).json()
+
+        seen = [post() for _ in range(20)]
+        # the kernel may give one idle worker every connection: freeze the one that
+        # answered last, so the next 20 (the 21st first) are answered by other processes
+        last = seen[-1]["pid"]
+        with frozen([last]):
+            seen += [post() for _ in range(20)]
     assert [s["counter"] for s in seen] == list(range(1, 41))
-    assert len({s["pid"] for s in seen}) >= 2
+    assert last not in {s["pid"] for s in seen[20:]}
+    assert {s["pid"] for s in seen} <= gunicorn4.pids and len(gunicorn4.pids) == 4
 
 
 def test_run_py_serves_with_gunicorn_workers(tmp_path):
