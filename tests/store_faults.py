@@ -35,7 +35,7 @@ from session_counter.race.simultaneous import fire_simultaneously
 JSON = {"Accept": "application/json"}
 
 
-def wait_until(condition, timeout=20.0, every=0.02):
+def wait_until(condition, timeout=60.0, every=0.02):
     """Poll ``condition`` until it returns something true; return that (bounded wait)."""
     deadline = time.monotonic() + timeout
     while not (result := condition()):
@@ -186,7 +186,7 @@ class IncrementRun:
         with self._lock:
             return sum(1 for p, _ in self.rounds if p == phase)
 
-    def phase(self, name, after_rounds=2, timeout=30.0, drain=False):
+    def phase(self, name, after_rounds=2, timeout=60.0, drain=False):
         """Wait until ``after_rounds`` rounds finished in the current phase, then switch;
         with ``drain``, also wait until the round in flight at the switch has finished
         (so that every round of the phase before ends before what comes next)."""

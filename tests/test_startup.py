@@ -52,7 +52,7 @@ def stop(process):
     return output
 
 
-def wait_for(url, process, timeout=20.0):
+def wait_for(url, process, timeout=60.0):
     """Wait until /healthz answers; fail with gunicorn's output if it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

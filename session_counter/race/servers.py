@@ -12,7 +12,7 @@ from .simultaneous import loopback_target
 # Models whose worker processes live across requests (dev-processes forks one per request).
 LONG_LIVED_WORKERS = ("gunicorn", "gthread", "gevent")
 REQUEST_TIMEOUT = 30.0
-WORKER_BOOT_TIMEOUT = 15.0
+WORKER_BOOT_TIMEOUT = 60.0  # a loaded machine boots gunicorn workers slowly
 
 
 class LabError(Exception):
@@ -72,8 +72,12 @@ class Servers:
             self.stop()
             raise LabError(f"the {s.server} server did not start: {error}") from error
         if s.server in LONG_LIVED_WORKERS and s.workers > 1:
-            for server in self._running:
-                harness.wait_for_workers(server, s.workers, WORKER_BOOT_TIMEOUT)
+            for server in self._running:  # racing fewer processes than asked would mislead
+                booted = harness.wait_for_workers(server, s.workers, WORKER_BOOT_TIMEOUT)
+                if len(booted) != s.workers:
+                    self.stop()
+                    raise LabError(f"only {len(booted)} of {s.workers} {s.server} workers "
+                                   f"booted within {WORKER_BOOT_TIMEOUT:g} s")
 
     def stop(self):
         """Stop the servers the lab started (the harness deletes their instance folders)."""

@@ -114,7 +114,7 @@ def server_env(instance_path, config=None, env=None):
 
 
 def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=None,
-                 config=None, timeout=30.0, port_range=None,
+                 config=None, timeout=60.0, port_range=None,
                  app_module="session_counter"):
     """Start ``model`` on a free 127.0.0.1 port (within ``port_range`` if given) and return
     once it answers /healthz.
@@ -201,7 +201,7 @@ def worker_pids(server):
     return procfs.children_of(server.process.pid)
 
 
-def wait_for_workers(server, count, timeout=30.0):
+def wait_for_workers(server, count, timeout=60.0):
     """Wait until ``count`` worker processes run and each has answered /healthz (booted).
 
     For the models with worker processes (gunicorn, gthread, gevent). Fills and returns
