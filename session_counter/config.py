@@ -47,6 +47,10 @@ DEFAULTS = {
     # "" for each strategy's own (naive_global and thread_lock: write-return; others:
     # read-write).
     "RACE_WINDOW_AT": "",
+    # Races from the page count in counters of their own (race/registry.py): at most this
+    # many run at once (the next start gets 429), each for at most RACE_LIFETIME seconds.
+    "RACE_MAX_LIVE": 8,
+    "RACE_LIFETIME": 300.0,
     # Origins, besides the app's own, whose pages may POST here: exact origins
     # (scheme://host[:port]), a list in instance/config.py, comma-separated in the
     # environment. A request from one is allowed whatever Sec-Fetch-Site says.
@@ -85,6 +89,8 @@ TYPES = {
     "SESSION_LOCK_TIMEOUT": types.seconds,
     "RACE_WINDOW": types.seconds,
     "RACE_WINDOW_AT": types.one_of("", "read-write", "write-return"),
+    "RACE_MAX_LIVE": types.within(types.integer, 1, 64),
+    "RACE_LIFETIME": types.within(types.seconds, 1, 86400),
     "TRUSTED_ORIGINS": types.origins,
     "SESSION_COOKIE_SAMESITE": types.one_of("Lax", "Strict"),
     "MIN_FREE_BYTES": types.integer,  # free disk below which new sessions are refused

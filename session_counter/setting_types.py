@@ -80,6 +80,17 @@ def optional_text(value):
     return text(value)
 
 
+def within(parse_number, low, high):
+    """Return a parser of ``parse_number``'s type that also refuses a value outside low..high."""
+    def parse(value):
+        number = parse_number(value)
+        if not low <= number <= high:
+            raise ValueError(f"expected a number from {low} to {high}")
+        return number
+    parse.__doc__ = f"Return the value if it is a number from {low} to {high}."
+    return parse
+
+
 def one_of(*choices):
     """Return a parser that accepts exactly one of ``choices`` (strings)."""
     def parse(value):

@@ -1,9 +1,12 @@
 // The race panel: fire N requests at once from this page, then let the server judge them
 // (POST /api/race/analyse runs the same analysis as `flask --app session_counter race`).
+// Each run counts in counters of its own: POST /api/race/start issues a race id, every
+// request names it (X-Race-Id), and the table's counters and other visitors' races stay
+// as they were; POST /api/race/<id>/finish drops them.
 (function () {
   "use strict";
 
-  var BURST = 24; // resets and reads per strategy, so every worker process gets some
+  var BURST = 24; // reads per strategy, so every worker process gets some
   var READ_TRIES = 4;
   var MAX_BOXES = 2000; // past this many numbers, draw only the ones handed out
 
@@ -45,33 +48,48 @@
   }
 
   // Read the counter until every process that answered was read (a busy one may miss a burst).
-  function readBack(base, answers, reads, tries) {
-    return burst(BURST, "GET", base).then(function (got) {
+  function readBack(base, answers, reads, tries, headers) {
+    return burst(BURST, "GET", base, headers).then(function (got) {
       reads = reads.concat(got);
       var read = new Set(reads.map(function (a) { return a.pid; }));
       var missing = answers.some(function (a) { return a.pid !== null && !read.has(a.pid); });
-      return missing && tries > 1 ? readBack(base, answers, reads, tries - 1) : reads;
+      return missing && tries > 1 ? readBack(base, answers, reads, tries - 1, headers) : reads;
     });
   }
 
-  function race(name, clients) {
-    var base = "/shared/" + encodeURIComponent(name);
-    var resets, answers, wall;
-    return burst(BURST, "POST", base + "/reset").then(function (got) {
-      resets = got;
-      var refused = resets.filter(function (a) { return a.status !== 200; });
-      if (refused.length) throw new Error("the reset was refused (" + refused[0].status + ")");
-      var started = performance.now();
-      return burst(clients, "POST", base + "/inc", {"X-Race-Trace": "1"}).then(function (got) {
-        answers = got;
-        wall = (performance.now() - started) / 1000;
+  function postJSON(url) {
+    return fetch(url, {method: "POST", credentials: "omit", cache: "no-store",
+                       headers: {Accept: "application/json"}})
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (!response.ok) throw new Error(body.message || "HTTP " + response.status);
+          return body;
+        });
       });
-    }).then(function () {
-      return readBack(base, answers, [], READ_TRIES);
+  }
+
+  // A fresh race: its own counters, at 0 in every process, for every strategy.
+  function startRace() {
+    return postJSON("/api/race/start").then(function (body) { return body.race; });
+  }
+
+  function finishRace(id) {
+    return postJSON("/api/race/" + encodeURIComponent(id) + "/finish")
+      .catch(function () { return null; }); // it expires by itself anyway
+  }
+
+  function race(id, name, clients) {
+    var base = "/shared/" + encodeURIComponent(name);
+    var ours = {"X-Race-Id": id};
+    var answers, wall;
+    var started = performance.now();
+    var traced = Object.assign({"X-Race-Trace": "1"}, ours);
+    return burst(clients, "POST", base + "/inc", traced).then(function (got) {
+      answers = got;
+      wall = (performance.now() - started) / 1000;
+      return readBack(base, answers, [], READ_TRIES, ours);
     }).then(function (reads) {
-      var body = {strategy: name, answers: answers, reads: reads, wall_time: wall,
-                  reset_pids: resets.map(function (a) { return a.pid; })
-                                    .filter(function (pid) { return pid !== null; })};
+      var body = {strategy: name, answers: answers, reads: reads, wall_time: wall};
       return fetch("/api/race/analyse", {
         method: "POST", credentials: "omit",
         headers: {"Content-Type": "application/json", Accept: "application/json"},
@@ -242,12 +260,13 @@
     button.setAttribute("aria-disabled", "true");
     results.textContent = "";
     var verdicts = [];
-    var chain = Promise.resolve();
+    var id = null;
+    var chain = startRace().then(function (started) { id = started; });
     names.forEach(function (name, i) {
       chain = chain.then(function () {
         status.textContent = "Racing " + name + " (" + (i + 1) + " of " + names.length +
                              ") with " + clients + " requests\u2026";
-        return race(name, clients).then(function (outcome) {
+        return race(id, name, clients).then(function (outcome) {
           results.appendChild(draw(name, outcome));
           verdicts.push(name + ": " + outcome.result.verdict);
         }, function (error) {
@@ -259,6 +278,10 @@
     chain.then(function () {
       // the status is a live region: this is what a screen reader announces at the end
       status.textContent = "Done, " + clients + " requests each. " + verdicts.join("; ") + ".";
+    }, function (error) { // the race could not start (429: too many races at once)
+      status.textContent = "The race did not start: " + error.message;
+    }).then(function () {
+      if (id) finishRace(id);
       button.removeAttribute("aria-disabled");
       running = false;
     });

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 
 from ..errors import StoreUnavailable
 from . import trace
+from .namespaces import DEFAULT
 
 THREADS = "threads"
 PROCESSES = "processes"
@@ -122,17 +123,24 @@ class CounterStrategy(ABC):
         """Tell whether this strategy can run with this app's configuration (its store is set)."""
         return cls.needs_setting is None or bool(app.config.get(cls.needs_setting))
 
+    # Every method takes the namespace of the counter (namespaces.py): DEFAULT is the
+    # table's counter, a race id a race's own, kept where the strategy keeps its own.
+
     @abstractmethod
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Add one and return the number this caller gets."""
 
     @abstractmethod
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return the stored value without changing it."""
 
     @abstractmethod
-    def reset(self):
-        """Set the counter back to 0."""
+    def reset(self, namespace=DEFAULT):
+        """Set the counter back to 0 (for a race: create it at 0)."""
+
+    @abstractmethod
+    def forget(self, namespace):
+        """Drop a race's counter from the store (never the table's); a missing one is fine."""
 
     def widen_race_window(self, gap=READ_WRITE):
         """Pause in ``gap`` when RACE_WINDOW is set and RACE_WINDOW_AT is that gap.

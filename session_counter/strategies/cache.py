@@ -8,6 +8,7 @@ from flask_caching import Cache as FlaskCache
 
 from ..errors import StoreUnavailable
 from .base import READ_THEN_WRITE, CounterStrategy
+from .namespaces import DEFAULT, race_only, scoped
 
 CACHE_FOLDER = "shared-cache"  # in the instance folder
 
@@ -55,19 +56,27 @@ class CacheStrategy(CounterStrategy):
         # Outside the cache folder: says numbers were handed out, so a missing value is a loss.
         self.started = os.path.join(app.instance_path, f"{CACHE_FOLDER}-{self.name}.started")
 
-    def refuse_a_lost_count(self):
+    def key_in(self, namespace):
+        """Return the cache key of this strategy's counter in ``namespace``."""
+        return scoped(self.key, namespace)
+
+    def started_in(self, namespace):
+        """Return the marker file of this strategy's counter in ``namespace``."""
+        return scoped(self.started[:-len(".started")], namespace) + ".started"
+
+    def refuse_a_lost_count(self, namespace=DEFAULT):
         """Raise StoreUnavailable when the value's file is damaged, or gone after being kept.
 
         Checked on the file itself, before cachelib reads it: cachelib's get() answers None
         for a damaged file (counting on would start again from 1) and deletes one whose
         junk header reads as an expiry in the past.
         """
-        path = self.cache.cache._get_filename(self.key)
+        path = self.cache.cache._get_filename(self.key_in(namespace))
         try:
             with open(path, "rb") as f:
                 raw = f.read(32)
         except FileNotFoundError:
-            if os.path.exists(self.started):
+            if os.path.exists(self.started_in(namespace)):
                 raise StoreUnavailable(
                     f"the shared cache's file for {self.name} ({path}) is gone after numbers "
                     "were handed out: counting on from 0 would hand them out again. POST "
@@ -82,28 +91,40 @@ class CacheStrategy(CounterStrategy):
                 f"{raw[:20]!r}, not a count): counting on from 0 would hand out numbers "
                 f"again. POST /shared/{self.name}/reset starts it again from 0, deliberately.")
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return the cached value (0 when never set); refuse a damaged or lost one."""
-        self.refuse_a_lost_count()
-        value = self.cache.get(self.key)
+        self.refuse_a_lost_count(namespace)
+        value = self.cache.get(self.key_in(namespace))
         return value if isinstance(value, int) else 0
 
-    def reset(self):
+    def reset(self, namespace=DEFAULT):
         """Store 0 (also over a damaged or missing file)."""
-        self._write(0)
+        self._write(0, namespace)
 
-    def _write(self, value):
-        if not self.cache.set(self.key, value):
+    def forget(self, namespace):
+        """Delete a race's value and its marker."""
+        self.cache.delete(self.key_in(race_only(namespace)))
+        try:
+            os.unlink(self.started_in(namespace))
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise StoreUnavailable(f"cannot delete {self.started_in(namespace)}: "
+                                   f"{error.strerror}") from error
+
+    def _write(self, value, namespace):
+        if not self.cache.set(self.key_in(namespace), value):
             raise StoreUnavailable(f"could not write the shared cache in {self.folder}")
-        self.mark_started()
+        self.mark_started(namespace)
 
-    def mark_started(self):
+    def mark_started(self, namespace=DEFAULT):
         """Record (once) that this counter has a value, so losing its file is noticed."""
-        if not os.path.exists(self.started):
+        started = self.started_in(namespace)
+        if not os.path.exists(started):
             try:
-                open(self.started, "a").close()
+                open(started, "a").close()
             except OSError as error:
-                raise StoreUnavailable(f"cannot write {self.started}: "
+                raise StoreUnavailable(f"cannot write {started}: "
                                        f"{error.strerror}") from error
 
 
@@ -121,9 +142,9 @@ class Cache(CacheStrategy):
                    "cache: shared by all processes, but the read and the write are separate "
                    "steps.")
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Read, add one, write back: the race is between the get and the set."""
-        value = self.mark_read(self.current()) + 1
+        value = self.mark_read(self.current(namespace)) + 1
         self.widen_race_window()
-        self._write(value)
+        self._write(value, namespace)
         return self.mark_wrote(value)

@@ -2,6 +2,7 @@
 
 from ..errors import StoreUnavailable
 from .cache import CacheStrategy
+from .namespaces import DEFAULT
 
 
 class CacheInc(CacheStrategy):
@@ -12,17 +13,17 @@ class CacheInc(CacheStrategy):
                    "filesystem backend it is cachelib's get() then set(), the same race "
                    "as cache.")
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Call the backend's inc (Flask-Caching's Cache itself has no inc() to proxy it).
 
         There is no window to widen: the read and the write are inside the library.
         """
         # The read and the write are inside cachelib's inc(): the trace can only mark its
         # start as the read (value unseen) and its end as the write.
-        self.refuse_a_lost_count()  # before cachelib's get() can read damage as "unset"
+        self.refuse_a_lost_count(namespace)  # before cachelib's get() reads damage as "unset"
         self.mark_read(None)
-        value = self.cache.cache.inc(self.key)
+        value = self.cache.cache.inc(self.key_in(namespace))
         if value is None:  # cachelib's answer when the set failed
             raise StoreUnavailable(f"could not write the shared cache in {self.folder}")
-        self.mark_started()
+        self.mark_started(namespace)
         return self.mark_wrote(value)

@@ -6,6 +6,7 @@ import os
 from ..errors import StoreUnavailable
 from ..sessions.file_lock import flock_within
 from .base import LOCK, PROCESSES, THREADS, CounterStrategy
+from .namespaces import DEFAULT, race_only, scoped
 
 
 class FileLock(CounterStrategy):
@@ -27,7 +28,11 @@ class FileLock(CounterStrategy):
         # a holder that stopped (SIGSTOP, a hung disk) costs a request this long, then 503
         self.wait_timeout = app.config["SESSION_LOCK_TIMEOUT"]
 
-    def _locked(self, update, damaged_too=False):
+    def path_in(self, namespace):
+        """Return the counter file of ``namespace``: a race's file has its own lock."""
+        return scoped(self.path[:-len(".txt")], namespace) + ".txt"
+
+    def _locked(self, update, namespace, damaged_too=False):
         """Apply ``update(old) -> new`` under the lock; return the new value.
 
         Each call opens its own file description, so flock excludes other threads of
@@ -35,18 +40,19 @@ class FileLock(CounterStrategy):
         a number is damaged: counting on from 0 would hand out numbers again, so only a
         reset (``damaged_too``) goes on.
         """
+        path = self.path_in(namespace)
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as error:
-            raise StoreUnavailable(f"cannot open {self.path}: {error.strerror}") from error
+            raise StoreUnavailable(f"cannot open {path}: {error.strerror}") from error
         try:
-            flock_within(fd, fcntl.LOCK_EX, self.wait_timeout, self.path,
+            flock_within(fd, fcntl.LOCK_EX, self.wait_timeout, path,
                          what="the counter file")
             raw = os.pread(fd, 32, 0).strip()
             damaged = bool(raw) and not raw.isdigit()
             if damaged and not damaged_too:
                 raise StoreUnavailable(
-                    f"the counter file {self.path} is damaged (it holds {raw[:20]!r}, not a "
+                    f"the counter file {path} is damaged (it holds {raw[:20]!r}, not a "
                     "number): counting on from 0 would hand out numbers again. POST "
                     f"/shared/{self.name}/reset starts it again from 0, deliberately.")
             old = self.mark_read(int(raw) if raw.isdigit() else 0)
@@ -57,18 +63,28 @@ class FileLock(CounterStrategy):
                 self.mark_wrote(new)
             return new
         except OSError as error:
-            raise StoreUnavailable(f"cannot update {self.path}: {error.strerror}") from error
+            raise StoreUnavailable(f"cannot update {path}: {error.strerror}") from error
         finally:
             os.close(fd)  # also releases the lock
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Add one under the lock."""
-        return self._locked(lambda old: old + 1)
+        return self._locked(lambda old: old + 1, namespace)
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return the stored value (under the lock, so never a half-written number)."""
-        return self._locked(lambda old: old)
+        return self._locked(lambda old: old, namespace)
 
-    def reset(self):
+    def reset(self, namespace=DEFAULT):
         """Store 0 (also over a damaged file)."""
-        return self._locked(lambda old: 0, damaged_too=True)
+        self._locked(lambda old: 0, namespace, damaged_too=True)
+
+    def forget(self, namespace):
+        """Delete a race's counter file."""
+        path = self.path_in(race_only(namespace))
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise StoreUnavailable(f"cannot delete {path}: {error.strerror}") from error

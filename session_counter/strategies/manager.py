@@ -33,6 +33,7 @@ from .manager_record import (
     start_lock,
     write_record,
 )
+from .namespaces import DEFAULT, race_only
 
 
 class CounterManager(BaseManager):
@@ -192,7 +193,7 @@ class Manager(CounterStrategy):
                                  "session_counter.strategies.manager_process"],
                                 env=env, stdin=subprocess.DEVNULL, close_fds=True)
 
-    def _call(self, method, restart=False):
+    def _call(self, method, *args, restart=False):
         with self._guard:
             if self._proxy is None or self._pid != os.getpid():
                 try:
@@ -202,7 +203,7 @@ class Manager(CounterStrategy):
                 self._pid = os.getpid()
             proxy = self._proxy
         try:
-            return getattr(proxy, method)()
+            return getattr(proxy, method)(*args)
         except MANAGER_ERRORS as error:
             self._proxy = None  # connect again next time (or find the manager dead)
             record = read_record(self.record_path)
@@ -212,18 +213,30 @@ class Manager(CounterStrategy):
             raise StoreUnavailable(f"the counter manager went away: {error_text(error)}") \
                 from error
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Ask the manager for the next number."""
-        return self.mark_atomic(self._call("inc"))  # one step, in the manager, under its lock
+        # one step, in the manager, under its lock
+        return self.mark_atomic(self._call("inc", namespace))
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Ask the manager for the value."""
-        return self._call("get")
+        return self._call("get", namespace)
 
-    def reset(self):
-        """Ask the manager to store 0; a manager that died is replaced, deliberately."""
+    def reset(self, namespace=DEFAULT):
+        """Ask the manager to store 0; a manager that died is replaced, deliberately.
+
+        Only the table's reset replaces a dead manager: a race's must not restart the
+        table's count, and its own counter died with the manager.
+        """
+        if namespace != DEFAULT:
+            self._call("reset", namespace)
+            return
         try:
             self._call("reset", restart=True)
         except StoreUnavailable:  # a connection to a manager that died: once more, anew
             self._call("reset", restart=True)
+
+    def forget(self, namespace):
+        """Ask the manager to drop a race's number."""
+        self._call("forget", race_only(namespace))
 

@@ -10,26 +10,40 @@ from multiprocessing.managers import BaseManager
 
 
 class SharedCount:
-    """The object that lives in the manager process; its lock makes inc() atomic."""
+    """The object that lives in the manager process; its lock makes inc() atomic.
+
+    One number per namespace ("" is the table's, a race id a race's own).
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._value = 0
+        self._values = {"": 0}
 
-    def inc(self):
+    def inc(self, namespace=""):
         """Add one and return the new value."""
         with self._lock:
-            self._value += 1
-            return self._value
+            value = self._values[namespace] = self._values.get(namespace, 0) + 1
+            return value
 
-    def get(self):
+    def get(self, namespace=""):
         """Return the value."""
-        return self._value
+        return self._values.get(namespace, 0)
 
-    def reset(self):
+    def reset(self, namespace=""):
         """Store 0."""
         with self._lock:
-            self._value = 0
+            self._values[namespace] = 0
+
+    def forget(self, namespace):
+        """Drop a race's number (never the table's)."""
+        with self._lock:
+            if namespace:
+                self._values.pop(namespace, None)
+
+    def namespaces(self):
+        """Return the namespaces that have a number (for the tests)."""
+        with self._lock:
+            return sorted(self._values)
 
 
 _shared_count = SharedCount()  # the one instance every client's proxy points at

@@ -1,7 +1,10 @@
 """gets/cas in memcached: read with a version, write only if nobody wrote since, else retry."""
 
+import functools
+
 from .base import COMPARE_AND_SWAP, MACHINES, PROCESSES, THREADS
 from .memcached_store import MemcachedStrategy
+from .namespaces import DEFAULT
 
 
 class MemcachedCAS(MemcachedStrategy):
@@ -13,16 +16,17 @@ class MemcachedCAS(MemcachedStrategy):
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
     technique = COMPARE_AND_SWAP
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Read and try to write value + 1 until no one else wrote in between."""
-        return self.retry_until_swapped(self._attempt)
+        return self.retry_until_swapped(functools.partial(self._attempt, namespace))
 
-    def _attempt(self):
+    def _attempt(self, namespace=DEFAULT):
         """One gets and one cas: the new number, or None when another client wrote first."""
-        raw, version = self._run("reading the shared counter", self.client.gets, self.key)
+        key = self.key_in(namespace)
+        raw, version = self._run("reading the shared counter", self.client.gets, key)
         value = self.mark_read(self.parse(raw)) + 1
         self.widen_race_window()
-        stored = self._run("storing the next number", self.client.cas, self.key,
+        stored = self._run("storing the next number", self.client.cas, key,
                            str(value).encode(), version)
         if stored is None:  # NOT_FOUND: the key vanished (a restart, an eviction)
             raise self.lost()

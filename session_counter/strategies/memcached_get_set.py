@@ -2,6 +2,7 @@
 
 from .base import READ_THEN_WRITE
 from .memcached_store import MemcachedStrategy
+from .namespaces import DEFAULT
 
 
 class MemcachedGetSet(MemcachedStrategy):
@@ -13,10 +14,10 @@ class MemcachedGetSet(MemcachedStrategy):
     safe_against = frozenset()
     technique = READ_THEN_WRITE
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Read, add one, write back: the race is between the get and the set."""
-        value = self.mark_read(self.parse(self._run("reading the shared counter",
-                                                    self.client.get, self.key))) + 1
+        value = self.mark_read(self.current(namespace)) + 1
         self.widen_race_window()
-        self._run("storing the next number", self.client.set, self.key, str(value).encode())
+        self._run("storing the next number", self.client.set, self.key_in(namespace),
+                  str(value).encode())
         return self.mark_wrote(value)

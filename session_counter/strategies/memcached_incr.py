@@ -2,6 +2,7 @@
 
 from .base import ATOMIC, MACHINES, PROCESSES, THREADS
 from .memcached_store import MemcachedStrategy
+from .namespaces import DEFAULT
 
 
 class MemcachedIncr(MemcachedStrategy):
@@ -13,9 +14,10 @@ class MemcachedIncr(MemcachedStrategy):
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
     technique = ATOMIC
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Add one and return the new value; a missing key (memcached lost it) is refused."""
-        value = self._run("handing out the next number", self.client.incr, self.key, 1)
+        value = self._run("handing out the next number", self.client.incr,
+                          self.key_in(namespace), 1)
         if value is None:  # incr does not create the key: see memcached_store
             raise self.lost()
         return self.mark_atomic(int(value))

@@ -10,6 +10,7 @@ a reset is the only thing that creates the key.
 from ..clients.memcached import call_memcached, client_for
 from ..errors import StoreUnavailable
 from .base import CounterStrategy
+from .namespaces import DEFAULT, race_only, scoped
 
 
 class CounterLost(StoreUnavailable):
@@ -44,6 +45,10 @@ class MemcachedStrategy(CounterStrategy):
             "handed out would be handed out again, so none is. Reset it "
             f"(POST /shared/{self.name}/reset) to start again from 0.")
 
+    def key_in(self, namespace):
+        """Return the key of this strategy's counter in ``namespace``."""
+        return scoped(self.key, namespace)
+
     def parse(self, raw):
         """Return the stored number; a missing key is a lost counter, not a zero."""
         if raw is None:
@@ -54,11 +59,18 @@ class MemcachedStrategy(CounterStrategy):
             raise StoreUnavailable(f"memcached at {self.url} holds {raw[:40]!r} under "
                                    f"{self.key}, not a number; reset the counter") from None
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return the stored value (503 when memcached has lost it)."""
-        return self.parse(self._run("reading the shared counter", self.client.get, self.key))
+        return self.parse(self._run("reading the shared counter", self.client.get,
+                                    self.key_in(namespace)))
 
-    def reset(self):
-        """Store 0: the one way a counter starts (again)."""
-        if not self._run("resetting the shared counter", self.client.set, self.key, b"0"):
-            raise StoreUnavailable(f"memcached at {self.url} refused to store {self.key}")
+    def reset(self, namespace=DEFAULT):
+        """Store 0: the one way a counter starts (again); a race's starts with the race."""
+        key = self.key_in(namespace)
+        if not self._run("resetting the shared counter", self.client.set, key, b"0"):
+            raise StoreUnavailable(f"memcached at {self.url} refused to store {key}")
+
+    def forget(self, namespace):
+        """Delete a race's key."""
+        self._run("dropping a race's counter", self.client.delete,
+                  self.key_in(race_only(namespace)))

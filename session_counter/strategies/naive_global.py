@@ -1,6 +1,7 @@
 """The question's code: a module-global object whose counter every request increments."""
 
 from .base import READ_THEN_WRITE, READ_WRITE, WRITE_RETURN, CounterStrategy
+from .namespaces import DEFAULT, ProcessTable, race_only
 
 
 class Counter:
@@ -32,6 +33,8 @@ class Counter:
 
 # One per process: threads share it, worker processes each have their own copy.
 counter = Counter()
+# A race's own object, the same class, as global as the table's (one per process too).
+counters = ProcessTable(Counter, default=counter)
 
 
 class NaiveGlobal(CounterStrategy):
@@ -47,19 +50,29 @@ class NaiveGlobal(CounterStrategy):
     loses_count_on = ("a restart of its worker process: the count is in that process's "
                       "memory, and each worker has its own",)
     window_gap = WRITE_RETURN
+    counters = counters
+
+    def __init__(self, app):
+        """Let this process's table of race counters ask the app which races are live."""
+        super().__init__(app)
+        self.counters.serve(app)
 
     def steps(self):
         """Return self when the increment must run in visible steps (a window or a trace)."""
         return self if self.race_window > 0 or self.tracing() else None
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Run the question's code (in steps when widened or traced)."""
-        return counter.inc(self.steps())
+        return self.counters.get(namespace).inc(self.steps())
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return this process's copy of the value."""
-        return counter.param
+        return self.counters.get(namespace).param
 
-    def reset(self):
+    def reset(self, namespace=DEFAULT):
         """Reset this process's copy (other workers keep theirs)."""
-        counter.param = 0
+        self.counters.get(namespace).param = 0
+
+    def forget(self, namespace):
+        """Drop this process's copy of a race's counter (others drop theirs when full)."""
+        self.counters.forget(race_only(namespace))

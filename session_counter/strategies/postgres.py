@@ -6,6 +6,7 @@ one row per strategy in ``session_counter_counters``, failures answered with 503
 
 from ..errors import StoreUnavailable
 from .base import ATOMIC, MACHINES, PROCESSES, THREADS, CounterStrategy, Remembered
+from .namespaces import DEFAULT, race_only, scoped
 
 TABLE = "session_counter_counters"
 
@@ -36,15 +37,27 @@ class PostgresStrategy(CounterStrategy):
         """Lend a connection for one request (see clients/postgres.py: Connections)."""
         return self.connections.connection(doing, changes)
 
-    def current(self):
+    def row_in(self, namespace):
+        """Return the name of this strategy's row in ``namespace`` (a race's: name@race-<id>)."""
+        return scoped(self.name, namespace)
+
+    def current(self, namespace=DEFAULT):
         """Return the stored value."""
         with self.connection("reading the shared counter", changes=False) as conn:
-            return read_row(conn, self.name)
+            return read_row(conn, self.row_in(namespace))
 
-    def reset(self):
-        """Store 0."""
+    def reset(self, namespace=DEFAULT):
+        """Store 0 (a race's row is made here)."""
         with self.connection("resetting the shared counter") as conn:
-            conn.execute(f"UPDATE {TABLE} SET value = 0 WHERE name = %s", (self.name,))
+            conn.execute(f"INSERT INTO {TABLE} (name, value) VALUES (%s, 0) "
+                         "ON CONFLICT (name) DO UPDATE SET value = 0",
+                         (self.row_in(namespace),))
+
+    def forget(self, namespace):
+        """Delete a race's row."""
+        with self.connection("dropping a race's counter") as conn:
+            conn.execute(f"DELETE FROM {TABLE} WHERE name = %s",
+                         (self.row_in(race_only(namespace)),))
 
 
 def durability_losses(settings):
@@ -85,9 +98,13 @@ class Postgres(PostgresStrategy):
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
     technique = ATOMIC
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Add one and return the new value, in one statement (its own transaction)."""
         with self.connection("handing out the next number") as conn:
-            return self.mark_atomic(conn.execute(
+            row = conn.execute(
                 f"UPDATE {TABLE} SET value = value + 1 WHERE name = %s RETURNING value",
-                (self.name,)).fetchone()[0])
+                (self.row_in(namespace),)).fetchone()
+        if row is None:  # a race whose row its start could not make, or one already dropped
+            raise StoreUnavailable(f"{self.name}: no counter row {self.row_in(namespace)!r} "
+                                   "in PostgreSQL; reset it first")
+        return self.mark_atomic(row[0])

@@ -1,6 +1,7 @@
 """SELECT ... FOR UPDATE, then UPDATE: a row lock held from the read to the commit."""
 
 from .base import LOCK, MACHINES, PROCESSES, THREADS
+from .namespaces import DEFAULT
 from .postgres import TABLE, PostgresStrategy, read_row
 
 
@@ -13,10 +14,11 @@ class PostgresForUpdate(PostgresStrategy):
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
     technique = LOCK
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Lock the row by reading it, write the next value, commit (which unlocks)."""
+        row = self.row_in(namespace)
         with self.connection("handing out the next number") as conn, conn.transaction():
-            value = self.mark_read(read_row(conn, self.name, lock="FOR UPDATE")) + 1
+            value = self.mark_read(read_row(conn, row, lock="FOR UPDATE")) + 1
             self.widen_race_window()
-            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, self.name))
+            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, row))
         return self.mark_wrote(value)  # the write counts once committed

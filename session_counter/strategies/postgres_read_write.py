@@ -1,6 +1,7 @@
 """SELECT, then UPDATE SET value = %s in one READ COMMITTED transaction: still a lost update."""
 
 from .base import READ_THEN_WRITE
+from .namespaces import DEFAULT
 from .postgres import TABLE, PostgresStrategy, read_row
 
 
@@ -13,11 +14,12 @@ class PostgresReadWrite(PostgresStrategy):
     safe_against = frozenset()
     technique = READ_THEN_WRITE
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Read, add one, write back inside a transaction; the SELECT takes no lock."""
+        row = self.row_in(namespace)
         with self.connection("handing out the next number") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            value = self.mark_read(read_row(conn, self.name)) + 1
+            value = self.mark_read(read_row(conn, row)) + 1
             self.widen_race_window()
-            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, self.name))
+            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, row))
         return self.mark_wrote(value)  # the write counts once committed

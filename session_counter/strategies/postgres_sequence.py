@@ -7,9 +7,26 @@ means unique, which is what the race lab checks; a count of requests it is not.
 """
 
 from .base import ATOMIC, MACHINES, PROCESSES, THREADS
+from .namespaces import DEFAULT, is_race_id, race_only
 from .postgres import PostgresStrategy
 
 SEQUENCE = "session_counter_sequence"
+
+
+def sequence_in(namespace):
+    """Return the sequence of ``namespace``: a race has its own, made by its reset."""
+    if namespace == DEFAULT:
+        return SEQUENCE
+    if not is_race_id(namespace):  # it names a relation: nothing but 32 hex digits
+        raise ValueError(f"not a race id: {namespace!r}")
+    return f"{SEQUENCE}_race_{namespace}"  # 62 characters: within PostgreSQL's 63
+
+
+def statement(template, sequence):
+    """Return ``template`` with {} as the quoted sequence name (psycopg, imported when used)."""
+    from psycopg import sql
+
+    return sql.SQL(template).format(sql.Identifier(sequence))
 
 
 class PostgresSequence(PostgresStrategy):
@@ -21,18 +38,29 @@ class PostgresSequence(PostgresStrategy):
     safe_against = frozenset({THREADS, PROCESSES, MACHINES})
     technique = ATOMIC
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Take the sequence's next number."""
         with self.connection("handing out the next number") as conn:
-            return self.mark_atomic(conn.execute(f"SELECT nextval('{SEQUENCE}')").fetchone()[0])
+            return self.mark_atomic(conn.execute("SELECT nextval(%s)",
+                                                 (sequence_in(namespace),)).fetchone()[0])
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return the last number handed out (0 after a reset)."""
         with self.connection("reading the shared counter", changes=False) as conn:
-            return conn.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
-                                f"FROM {SEQUENCE}").fetchone()[0]
+            return conn.execute(statement(
+                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {}",
+                sequence_in(namespace))).fetchone()[0]
 
-    def reset(self):
-        """Make the next number 1 again."""
+    def reset(self, namespace=DEFAULT):
+        """Make the next number 1 again (a race's sequence is made here)."""
+        sequence = sequence_in(namespace)
         with self.connection("resetting the shared counter") as conn:
-            conn.execute(f"SELECT setval('{SEQUENCE}', 1, false)")
+            if namespace != DEFAULT:
+                conn.execute(statement("CREATE SEQUENCE IF NOT EXISTS {}", sequence))
+            conn.execute("SELECT setval(%s, 1, false)", (sequence,))
+
+    def forget(self, namespace):
+        """Drop a race's sequence."""
+        with self.connection("dropping a race's counter") as conn:
+            conn.execute(statement("DROP SEQUENCE IF EXISTS {}",
+                                   sequence_in(race_only(namespace))))

@@ -1,6 +1,7 @@
 """INCR in Redis: one atomic command on a server every machine can reach."""
 
 from .base import ATOMIC, MACHINES, PROCESSES, THREADS
+from .namespaces import DEFAULT
 from .redis_store import RedisStrategy
 
 
@@ -18,12 +19,12 @@ class RedisCounter(RedisStrategy):
         super().__init__(app)
         self.key = "session-counter:shared"
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Add one and return the new value; no window between read and write to widen.
 
         An INCR whose answer was lost is not sent again (see redis_sessions.connect): its
         number, if it ran, is used up like that of a request cut off mid-way.
         """
         return self.mark_atomic(int(self._run(
-            "handing out the next number", self.client.incr, self.key,
+            "handing out the next number", self.client.incr, self.key_in(namespace),
             if_ran="if so, its number is used up and never handed out")))

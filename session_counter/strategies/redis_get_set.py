@@ -1,6 +1,7 @@
 """GET, then SET, in Redis: a store every machine shares, used the unsafe way."""
 
 from .base import READ_THEN_WRITE
+from .namespaces import DEFAULT
 from .redis_store import RedisStrategy
 
 
@@ -13,9 +14,9 @@ class RedisGetSet(RedisStrategy):
     safe_against = frozenset()
     technique = READ_THEN_WRITE
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Read, add one, write back: the race is between the GET and the SET."""
-        value = self.mark_read(self.current()) + 1
+        value = self.mark_read(self.current(namespace)) + 1
         self.widen_race_window()
-        self._run("storing the next number", self.client.set, self.key, value)
+        self._run("storing the next number", self.client.set, self.key_in(namespace), value)
         return self.mark_wrote(value)

@@ -4,6 +4,7 @@ from redis.exceptions import RedisError
 
 from ..clients.redis import call_redis, client_for
 from .base import CounterStrategy, Remembered
+from .namespaces import DEFAULT, race_only, scoped
 
 
 def persistence_losses(config):
@@ -58,10 +59,20 @@ class RedisStrategy(CounterStrategy):
         """Return the stored number (0 when unset or not a number)."""
         return int(raw) if raw is not None and raw.strip().lstrip(b"-").isdigit() else 0
 
-    def current(self):
-        """Return the stored value (0 when unset or not a number)."""
-        return self.parse(self._run("reading the shared counter", self.client.get, self.key))
+    def key_in(self, namespace):
+        """Return the key of this strategy's counter in ``namespace``."""
+        return scoped(self.key, namespace)
 
-    def reset(self):
+    def current(self, namespace=DEFAULT):
+        """Return the stored value (0 when unset or not a number)."""
+        return self.parse(self._run("reading the shared counter", self.client.get,
+                                    self.key_in(namespace)))
+
+    def reset(self, namespace=DEFAULT):
         """Store 0."""
-        self._run("resetting the shared counter", self.client.set, self.key, 0)
+        self._run("resetting the shared counter", self.client.set, self.key_in(namespace), 0)
+
+    def forget(self, namespace):
+        """Delete a race's key."""
+        self._run("dropping a race's counter", self.client.delete,
+                  self.key_in(race_only(namespace)))

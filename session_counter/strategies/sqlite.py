@@ -11,8 +11,10 @@ import time
 
 from ..errors import StoreUnavailable
 from .base import ATOMIC, PROCESSES, THREADS, CounterStrategy
+from .namespaces import DEFAULT, race_only, scoped
 
-# One row per SQLite strategy ('shared' is the `sqlite` strategy's, named before the others).
+# One row per SQLite strategy ('shared' is the `sqlite` strategy's, named before the others);
+# a race's rows are named row@race-<id> (namespaces.scoped), made by its reset.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO counters (name, value)
@@ -60,19 +62,30 @@ class SQLiteStrategy(CounterStrategy):
                 broken.close()
             raise StoreUnavailable(f"the SQLite counter at {self.path} failed: {error}") from error
 
-    def read(self, conn):
+    def row_in(self, namespace):
+        """Return the name of this strategy's row in ``namespace``."""
+        return scoped(self.row, namespace)
+
+    def read(self, conn, namespace=DEFAULT):
         """Return the row's value (0 if the row is missing)."""
-        row = conn.execute("SELECT value FROM counters WHERE name = ?", (self.row,)).fetchone()
+        row = conn.execute("SELECT value FROM counters WHERE name = ?",
+                           (self.row_in(namespace),)).fetchone()
         return row[0] if row else 0
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return the stored value."""
-        return self.run(self.read)
+        return self.run(lambda conn: self.read(conn, namespace))
 
-    def reset(self):
-        """Store 0."""
-        self.run(lambda conn: conn.execute("UPDATE counters SET value = 0 WHERE name = ?",
-                                           (self.row,)))
+    def reset(self, namespace=DEFAULT):
+        """Store 0 (a race's row is made here)."""
+        self.run(lambda conn: conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 0) "
+            "ON CONFLICT (name) DO UPDATE SET value = 0", (self.row_in(namespace),)))
+
+    def forget(self, namespace):
+        """Delete a race's row."""
+        self.run(lambda conn: conn.execute("DELETE FROM counters WHERE name = ?",
+                                           (self.row_in(race_only(namespace)),)))
 
 
 class SQLite(SQLiteStrategy):
@@ -85,11 +98,15 @@ class SQLite(SQLiteStrategy):
     safe_against = frozenset({THREADS, PROCESSES})
     technique = ATOMIC
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Add one and return the new value, in one statement."""
-        return self.mark_atomic(self.run(lambda conn: conn.execute(
+        rows = self.run(lambda conn: conn.execute(
             "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
-            (self.row,)).fetchall()[0][0]))  # step to the end before the commit
+            (self.row_in(namespace),)).fetchall())  # step to the end before the commit
+        if not rows:  # a race whose row its start could not make, or one already dropped
+            raise StoreUnavailable(f"{self.name}: no counter row {self.row_in(namespace)!r} "
+                                   f"in {self.path}; reset it first")
+        return self.mark_atomic(rows[0][0])
 
 
 def open_database(path):

@@ -1,6 +1,9 @@
 """Compare-and-swap in SQLite: UPDATE ... WHERE value = :old, and read again if it lost."""
 
+import functools
+
 from .base import COMPARE_AND_SWAP, PROCESSES, THREADS
+from .namespaces import DEFAULT
 from .sqlite import SQLiteStrategy
 
 
@@ -14,15 +17,15 @@ class SQLiteCAS(SQLiteStrategy):
     safe_against = frozenset({THREADS, PROCESSES})
     technique = COMPARE_AND_SWAP
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Retry the swap until it lands; the base class counts the retries."""
-        return self.retry_until_swapped(self._swap_once)
+        return self.retry_until_swapped(functools.partial(self._swap_once, namespace))
 
-    def _swap_once(self):
+    def _swap_once(self, namespace=DEFAULT):
         """Read, then write old + 1 only if the value is still old; None if it was not."""
-        old = self.mark_read(self.run(self.read))
+        old = self.mark_read(self.current(namespace))
         self.widen_race_window()
         swapped = self.run(lambda conn: conn.execute(
             "UPDATE counters SET value = :new WHERE name = :name AND value = :old",
-            {"new": old + 1, "name": self.row, "old": old}).rowcount)
+            {"new": old + 1, "name": self.row_in(namespace), "old": old}).rowcount)
         return self.mark_wrote(old + 1) if swapped == 1 else None

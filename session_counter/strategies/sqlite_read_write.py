@@ -1,6 +1,7 @@
 """SELECT, then UPDATE SET value = ?: a database, and still a lost update."""
 
 from .base import READ_THEN_WRITE
+from .namespaces import DEFAULT
 from .sqlite import SQLiteStrategy
 
 
@@ -14,14 +15,14 @@ class SQLiteReadWrite(SQLiteStrategy):
     safe_against = frozenset()
     technique = READ_THEN_WRITE
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Read in one statement, write in the next, as code treating the row like a variable.
 
         Each statement is its own transaction (Python's sqlite3 opens none for a SELECT),
         so another writer can land between them.
         """
-        value = self.mark_read(self.run(self.read)) + 1
+        value = self.mark_read(self.current(namespace)) + 1
         self.widen_race_window()
         self.run(lambda conn: conn.execute("UPDATE counters SET value = ? WHERE name = ?",
-                                           (value, self.row)))
+                                           (value, self.row_in(namespace))))
         return self.mark_wrote(value)

@@ -4,8 +4,10 @@ import threading
 
 from .base import LOCK, THREADS, WRITE_RETURN, CounterStrategy
 from .naive_global import Counter, NaiveGlobal
+from .namespaces import DEFAULT, ProcessTable
 
 counter = Counter()
+counters = ProcessTable(Counter, default=counter)  # a race's own object, per process too
 
 
 class ThreadLock(CounterStrategy):
@@ -22,6 +24,8 @@ class ThreadLock(CounterStrategy):
                       "memory, and each worker has its own",)
     window_gap = WRITE_RETURN
     steps = NaiveGlobal.steps
+    forget = NaiveGlobal.forget
+    counters = counters
 
     def __init__(self, app):
         """Make the lock when the app is built, in the worker that will use it.
@@ -30,19 +34,20 @@ class ThreadLock(CounterStrategy):
         module; a real lock held across a gevent yield (RACE_WINDOW) deadlocks the worker.
         """
         super().__init__(app)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # one lock for every namespace: as safe, never less
+        self.counters.serve(app)
 
-    def increment(self):
+    def increment(self, namespace=DEFAULT):
         """Increment and read under the lock, so no two threads see the same number."""
         with self.lock:
-            return counter.inc(self.steps())
+            return self.counters.get(namespace).inc(self.steps())
 
-    def current(self):
+    def current(self, namespace=DEFAULT):
         """Return this process's value."""
         with self.lock:
-            return counter.param
+            return self.counters.get(namespace).param
 
-    def reset(self):
+    def reset(self, namespace=DEFAULT):
         """Reset this process's value."""
         with self.lock:
-            counter.param = 0
+            self.counters.get(namespace).param = 0

@@ -1,6 +1,14 @@
 """The routes and the page: per-client and shared counters, the origin check, the race API."""
 
-from . import banner, client_counter, origin_check, race_api, shared_counter, strategy_code
+from . import (
+    banner,
+    client_counter,
+    origin_check,
+    race_api,
+    race_ids,
+    shared_counter,
+    strategy_code,
+)
 
 
 def init_app(app):
@@ -10,4 +18,5 @@ def init_app(app):
     app.register_blueprint(client_counter.bp)
     app.register_blueprint(shared_counter.bp)
     app.register_blueprint(race_api.bp)
+    race_ids.init_app(app)
     app.register_blueprint(strategy_code.bp)

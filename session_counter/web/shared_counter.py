@@ -8,6 +8,7 @@ from ..strategies import SCOPES, STORES, TECHNIQUES, get_strategies
 from ..strategies.trace import answer_fields, recording_if_asked
 from .click_receipt import PARAM, make_receipt
 from .client_counter import served_by
+from .race_ids import race_namespace
 
 bp = Blueprint("shared", __name__)
 
@@ -78,9 +79,9 @@ def list_strategies():
 
 @bp.route("/shared/<name>")
 def read(name):
-    """Read one shared counter without changing it."""
+    """Read one shared counter (or a race's own, by X-Race-Id) without changing it."""
     strategy = lookup(name)
-    return answer(strategy, strategy.current())
+    return answer(strategy, strategy.current(race_namespace()))
 
 
 @bp.route("/shared/<name>/<any(inc, reset):action>", methods=["GET", "POST"])
@@ -93,12 +94,13 @@ def change(name, action):
         return render_template("route_info.html", path=request.path,
                                meaning=f"{meaning} ({strategy.name})", label=action,
                                action=request.path)
+    namespace = race_namespace()  # checked before any counter is touched
     if action == "inc":
         with recording_if_asked(request.headers) as trace:
-            value = strategy.increment()
+            value = strategy.increment(namespace)
         extra = answer_fields(trace)
         if strategy.counts_retries():  # how many swaps this request lost before it won
             extra["retries"] = strategy.last_retries()
         return answer(strategy, value, **extra)
-    strategy.reset()
+    strategy.reset(namespace)
     return answer(strategy, 0)

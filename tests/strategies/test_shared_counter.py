@@ -114,7 +114,7 @@ class LosesSwaps(CounterStrategy):
         super().__init__(app)
         self.losses, self.value = losses, 0
 
-    def increment(self):
+    def increment(self, namespace=""):
         left = [self.losses]
 
         def attempt():
@@ -126,11 +126,14 @@ class LosesSwaps(CounterStrategy):
 
         return self.retry_until_swapped(attempt)
 
-    def current(self):
+    def current(self, namespace=""):
         return self.value
 
-    def reset(self):
+    def reset(self, namespace=""):
         self.value = 0
+
+    def forget(self, namespace):
+        pass  # one test counter, never raced
 
 
 def test_compare_and_swap_retries_are_counted_and_answered(app, client):
