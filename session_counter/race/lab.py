@@ -6,9 +6,11 @@ panel's API uses too: the terminal and the page are judged by the same code.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from ..strategies import STRATEGY_CLASSES
+from ..strategies.namespaces import RACE_HEADER, is_race_id
 from ..strategies.trace import TRACE_HEADER
 from .judged import lab_reading
 from .reading import final_from_reads, stale_note, state_scope
@@ -113,21 +115,48 @@ def run_for(name, description):
                        safe_against=description.get("safe_against", []))
 
 
-def fire_round(urls, name, scope, clients, fresh, reach, trace=False):
-    """Reset, fire, read back one strategy once; return (answers, final, notes, stale)."""
+def start_race(url):
+    """Start a race on the server: counters of its own, at 0 in every process.
+
+    Returns its id, or None from a server without race ids (an older version: the lab
+    then counts in the table's counters, as it always did).
+    """
+    status, data, _ = request_json("POST", url + "/api/race/start")
+    if status == 201 and isinstance(data, dict) and is_race_id(data.get("race")):
+        return data["race"]
+    if status == 404:
+        return None
+    message = data.get("message") if isinstance(data, dict) else None
+    raise LabError(f"{url}/api/race/start answered {status}: {message or 'no race id'}")
+
+
+def finish_race(url, race):
+    """End a race: the server drops its counters (and would after RACE_LIFETIME anyway)."""
+    if race is not None:
+        with contextlib.suppress(LabError):  # a server gone mid-round: its own error says so
+            request_json("POST", f"{url}/api/race/{race}/finish")
+
+
+def fire_round(urls, name, scope, clients, fresh, reach, trace=False, race=None):
+    """Reset, fire, read back one strategy once; return (answers, final, notes, stale).
+
+    With ``race`` (one server), every request counts in that race's own counters.
+    """
     burst = len(urls) * (reach if scope == "process" else 1)
-    resets = fire_simultaneously(urls, f"/shared/{name}/reset", burst)
+    ours = {RACE_HEADER: race} if race else {}
+    resets = fire_simultaneously(urls, f"/shared/{name}/reset", burst, headers=ours)
     refused = [a for a in resets if a.status != 200]
     if refused:
         raise LabError(f"resetting {name} failed: {refused[0].status} {refused[0].error or ''}")
     answers = fire_simultaneously(urls, f"/shared/{name}/inc", clients,
                                   timeout=REQUEST_TIMEOUT,
-                                  headers={TRACE_HEADER: "1"} if trace else None,
+                                  headers={**ours, **({TRACE_HEADER: "1"} if trace else {})},
                                   parse=parse_traced_answer)
     counted = {(a.instance, a.pid) for a in answers if a.status == 200 and a.pid is not None}
     reads = []
     for _ in range(READ_TRIES):  # a busy worker may miss one burst of reads
-        reads += fire_simultaneously(urls, f"/shared/{name}", burst, method="GET")
+        reads += fire_simultaneously(urls, f"/shared/{name}", burst, method="GET",
+                                     headers=ours)
         if scope != "process" or counted <= {(a.instance, a.pid) for a in reads}:
             break
     final, final_note = final_from_reads(scope, counted, reads)
@@ -164,18 +193,27 @@ def run_shared(settings, report, on_step):
                         steps)
                 servers.start()
                 urls = servers.urls()
-            for run in runs.values():
-                on_step(f"round {round_no}/{settings.rounds}: {run.strategy}", done, steps)
-                answers, final, notes, stale = fire_round(
-                    urls, run.strategy, run.scope, settings.clients,
-                    fresh=not settings.url, reach=settings.reach(), trace=settings.trace)
-                run.results.append(result := analyse(run.strategy, answers, final_value=final,
-                    wall_time=wall_time(answers), window=settings.window or 0.0))
-                notes += [] if stale else lab_reading(run.safe_against, result, settings)
-                for text in notes:
-                    run.note(text)
-                run.inconclusive |= stale
-                done += 1
+            # One server: the round counts in a race of its own, so a shared server's table
+            # and its other races stay as they were (several instances: each would issue
+            # its own id, so they count in the table of the servers the lab started).
+            race = start_race(urls[0]) if len(urls) == 1 else None
+            try:
+                for run in runs.values():
+                    on_step(f"round {round_no}/{settings.rounds}: {run.strategy}", done, steps)
+                    answers, final, notes, stale = fire_round(
+                        urls, run.strategy, run.scope, settings.clients,
+                        fresh=race is not None or not settings.url, reach=settings.reach(),
+                        trace=settings.trace, race=race)
+                    run.results.append(result := analyse(
+                        run.strategy, answers, final_value=final,
+                        wall_time=wall_time(answers), window=settings.window or 0.0))
+                    notes += [] if stale else lab_reading(run.safe_against, result, settings)
+                    for text in notes:
+                        run.note(text)
+                    run.inconclusive |= stale
+                    done += 1
+            finally:
+                finish_race(urls[0], race)
         on_step("done", done, steps)
     finally:
         servers.stop()

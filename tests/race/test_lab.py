@@ -211,3 +211,27 @@ def test_matrix_races_every_strategy_under_every_server_model(runner):
     assert "the whole matrix took" in matrix["caption"]
     result = runner.invoke(args=["race", "--matrix", "--server", "dev"])
     assert result.exit_code == 2 and "not with --server" in result.output
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_url_races_in_a_race_of_its_own_and_leaves_the_table_alone(runner):
+    """Against a shared server the lab counts in its own race: the table keeps its numbers,
+    and a per-process counter is conclusive (a new race is 0 in every process)."""
+    from session_counter.race.servers import request_json
+    from session_counter.race.simultaneous import fire_simultaneously
+    from session_counter.servers.harness import running_booted_server
+
+    with running_booted_server("gunicorn", workers=2) as server:
+        for _ in range(3):
+            request_json("POST", f"{server.url}/shared/sqlite/inc")
+        report, by_name = race(runner, "--url", server.url, "--clients", "20", "--rounds", "2",
+                               "--strategy", "sqlite", "--strategy", "naive_global")
+        assert request_json("GET", f"{server.url}/shared/sqlite")[1]["value"] == 3
+        reads = fire_simultaneously([server.url], "/shared/naive_global", 32, method="GET")
+        assert {a.value for a in reads if a.status == 200} == {0}
+        status, body, _ = request_json("POST", f"{server.url}/api/race/start")
+        assert status == 201  # the lab finished its races: no place is left taken
+    assert exact(by_name["sqlite"])
+    naive = by_name["naive_global"]
+    assert not naive["inconclusive"] and [r["final_value"] for r in naive["rounds"]] == [20, 20]
