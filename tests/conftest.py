@@ -120,52 +120,53 @@ def read_only_marker_is_true(request):
         check_marker(request, "read_only", readonly.uses > uses_before, "read_only()")
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory):
-    """One real redis-server (no persistence) for the whole test session."""
+def store_fixtures(kind, running, empty):
+    """Make the two fixtures of one real store: ``<kind>_server``, one for the whole test
+    session (``running(tmp_path_factory)`` starts it), and ``<kind>_url``, its URL after
+    ``empty(server)`` for each test."""
+
+    @pytest.fixture(scope="session", name=f"{kind}_server")
+    def server(tmp_path_factory):
+        with running(tmp_path_factory) as started:
+            yield started
+
+    @pytest.fixture(name=f"{kind}_url")
+    def url(request):
+        started = request.getfixturevalue(f"{kind}_server")
+        empty(started)
+        return started.url
+
+    server.__doc__ = f"One real {kind} server for the whole test session."
+    url.__doc__ = f"The URL of the test session's {kind} server, emptied for this test."
+    return server, url
+
+
+def _running_redis(tmp_path_factory):
+    """A redis-server without persistence."""
     from .redis_server import running_redis
 
-    with running_redis(tmp_path_factory.mktemp("redis")) as server:
-        yield server
+    return running_redis(tmp_path_factory.mktemp("redis"))
 
 
-@pytest.fixture
-def redis_url(redis_server):
-    """The URL of the test session's Redis, emptied for this test."""
-    redis_server.flush()
-    return redis_server.url
-
-
-@pytest.fixture(scope="session")
-def memcached_server(tmp_path_factory):
-    """One real memcached for the whole test session."""
+def _running_memcached(tmp_path_factory):
+    """A memcached."""
     from .memcached_server import running_memcached
 
-    with running_memcached(tmp_path_factory.mktemp("memcached")) as server:
-        yield server
+    return running_memcached(tmp_path_factory.mktemp("memcached"))
 
 
-@pytest.fixture
-def memcached_url(memcached_server):
-    """The URL of the test session's memcached, emptied for this test."""
-    memcached_server.flush()
-    return memcached_server.url
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """One real PostgreSQL for the whole test session."""
+def _running_postgres(_tmp_path_factory):
+    """A PostgreSQL in a temp folder of its own (it runs as another user)."""
     from .postgres_server import running_postgres
 
-    with running_postgres() as server:
-        yield server
+    return running_postgres()
 
 
-@pytest.fixture
-def postgres_url(postgres_server):
-    """The URL of the test session's PostgreSQL, emptied for this test."""
-    postgres_server.empty()
-    return postgres_server.url
+redis_server, redis_url = store_fixtures("redis", _running_redis, lambda s: s.flush())
+memcached_server, memcached_url = store_fixtures("memcached", _running_memcached,
+                                                 lambda s: s.flush())
+postgres_server, postgres_url = store_fixtures("postgres", _running_postgres,
+                                               lambda s: s.empty())
 
 
 @pytest.fixture
