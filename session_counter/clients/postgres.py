@@ -22,6 +22,13 @@ SCHEMES = ("postgresql", "postgres")
 APPLICATION_NAME = "session-counter"  # what pg_stat_activity shows for these connections
 # A dead PostgreSQL must not hang requests: connecting fails within this many seconds.
 CONNECT_TIMEOUT = 2
+# A statement that runs (or waits for a lock) this long is cancelled by PostgreSQL itself:
+# a clean error, and nothing changed. The same 10 s as every other wait of the app.
+STATEMENT_TIMEOUT = 10
+# A PostgreSQL that accepted the connection but does not answer at all (stopped, hung,
+# its machine gone) cannot cancel anything: the client gives up after this many seconds.
+# Longer than STATEMENT_TIMEOUT, so a server that is merely slow answers first.
+READ_TIMEOUT = 12
 KEEP_IDLE = 8  # idle connections one process keeps for the next requests
 # Connections one process uses at once; more requests wait for one (a 503 after
 # BUSY_TIMEOUT), so 100 greenlets of a gevent worker do not open 100 connections
@@ -67,12 +74,36 @@ def wait_cooperatively_under_gevent():
         waiting.wait = waiting.wait_select
 
 
+class NoAnswer(psycopg.OperationalError):
+    """PostgreSQL accepted the connection but sent no answer within READ_TIMEOUT."""
+
+
+class BoundedConnection(psycopg.Connection):
+    """A psycopg connection whose every wait for the server ends after READ_TIMEOUT.
+
+    psycopg waits for an answer without a deadline; a server that is stopped (SIGSTOP),
+    hung, or cut off without a reset would hold the request forever. TCP keepalives do
+    not help against a stopped process: its kernel still answers them.
+    """
+
+    def wait(self, gen, interval=0.1, timeout=None):
+        """Wait for the server as psycopg does, but never longer than READ_TIMEOUT."""
+        limit = READ_TIMEOUT if timeout is None else min(timeout, READ_TIMEOUT)
+        try:
+            return super().wait(gen, interval=interval, timeout=limit)
+        except psycopg.errors._WaitTimeout as error:  # psycopg's own, private: pinned 3.3
+            raise NoAnswer(f"no answer within {limit:g} s: connected, but silent: "
+                           "stopped or hung") from error
+
+
 def connect(url):
     """Open one connection (autocommit: each strategy says where its transaction is)."""
     check_url(url)
     wait_cooperatively_under_gevent()
-    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
-                           application_name=APPLICATION_NAME)
+    return BoundedConnection.connect(
+        url, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
+        application_name=APPLICATION_NAME,
+        options=f"-c statement_timeout={STATEMENT_TIMEOUT * 1000}")
 
 
 def prepare_schema(url):
