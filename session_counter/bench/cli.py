@@ -44,7 +44,10 @@ def build_targets(servers, cookies, connections, stores):
                new_sessions(servers["dict"].url, connections)),
         Target("inc_seed", "/inc, the seed's Flask-Session defaults", "seed", "POST", "/inc",
                new_sessions(servers["seed"].url, connections)),
-        Target("new_sweep", "/inc, new session each, sweep on", "sweep_on", "POST", "/inc"),
+        Target("new_sweep", "/inc, new session each, sweep after the answer", "sweep_on",
+               "POST", "/inc"),
+        Target("new_sweep_inline", "/inc, new session each, sweep in the request",
+               "sweep_inline", "POST", "/inc"),
         Target("new_nosweep", "/inc, new session each, sweep off", "sweep_off", "POST", "/inc"),
     ]
     strategies = get_json(main + "/api/strategies")

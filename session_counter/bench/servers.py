@@ -59,6 +59,8 @@ def start_servers(root, model, workers, session_counts, stores):
              "cookie": {"SESSION_STORE": "cookie"}, "dict": {"SESSION_STORE": "dict"},
              "seed": {},
              "sweep_on": {"PERMANENT_SESSION_LIFETIME": 5},  # the sweep deletes as it goes
+             "sweep_inline": {"PERMANENT_SESSION_LIFETIME": 5,  # as before: in the request
+                              "SESSION_SWEEP_IN_BACKGROUND": False},
              "sweep_off": {"PERMANENT_SESSION_LIFETIME": 5, "SESSION_SWEEP_BATCH": 0}}
     if stores:
         specs["stores"] = {**stores, "SESSION_LOCK": True}

@@ -138,8 +138,8 @@ def raise_session_error():
 def finish_session(_exc=None):
     """Release this request's session lock on every path out; then sweep, if one is due.
 
-    The sweep runs after the lock is released, and only at the end of requests that
-    opened a session: /healthz never pays for one.
+    The sweep starts after the lock is released (in a thread of its own: sweep.py), and
+    only at the end of requests that opened a session: /healthz never starts one.
     """
     if "session_lock" not in g:  # the session was not opened
         return

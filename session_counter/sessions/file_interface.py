@@ -44,7 +44,8 @@ def make_file_interface(app):
     sweeper = SessionSweeper(config["SESSION_DIR"], sweep_lock_path(app), locks=locks,
                              index=index, every=config["SESSION_SWEEP_EVERY"],
                              seconds=config["SESSION_SWEEP_SECONDS"],
-                             batch=config["SESSION_SWEEP_BATCH"])
+                             batch=config["SESSION_SWEEP_BATCH"],
+                             background=config["SESSION_SWEEP_IN_BACKGROUND"])
     cache = SessionFileStore(config["SESSION_DIR"],
                              default_timeout=config["PERMANENT_SESSION_LIFETIME"],
                              wait_timeout=config["SESSION_LOCK_TIMEOUT"],

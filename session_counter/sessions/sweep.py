@@ -1,10 +1,11 @@
 """Deleting expired and damaged session files: without cron, a bounded batch now and then.
 
 PHP's session GC sweeps on a fraction of requests; here a process sweeps after every
-``every`` new sessions it wrote, or ``seconds`` after its last sweep, at the end of a
-request that used a session. Only one process sweeps at a time (a non-blocking flock:
-a worker that finds it taken goes on at once), and a sweep examines at most ``batch``
-files, reading each one's header only, so no request pays more than one batch.
+``every`` new sessions it wrote, or ``seconds`` after its last sweep, when a request that
+used a session ends: in a thread of its own (``background``), so that request answers
+without waiting for it. Only one process sweeps at a time (a non-blocking flock: a
+worker that finds it taken goes on at once), one thread of it, and a sweep examines at
+most ``batch`` files, reading each one's header only.
 
 Nine tenths of a batch are the files the expiry index (``expiry.py``) says are
 due, oldest first, however many files the folder holds. The last tenth walks the
@@ -32,7 +33,7 @@ class SessionSweeper:
     """Deletes expired and damaged session files, a bounded batch at a time, one process at once."""
 
     def __init__(self, folder, lock_path, locks=None, index=None, every=100, seconds=60.0,
-                 batch=1000):
+                 batch=1000, background=True):
         """Sweep ``folder``; ``lock_path`` is the file whose flock makes sweeps take turns."""
         self.folder = folder
         self.lock_path = lock_path
@@ -45,6 +46,10 @@ class SessionSweeper:
         self.due = time.monotonic()  # a (re)started process sweeps at its first session
         self._entries = None  # this process's walk through the folder: (pid, iterator)
         self._walk_lock = threading.Lock()
+        self.background = background
+        self._built_in = os.getpid()
+        self._thread = None  # this process's background sweep: (pid, Thread)
+        self._thread_lock = threading.Lock()
 
     def note_new_session(self, name, expires):
         """Count one new session file written by this process, and index its expiry."""
@@ -55,18 +60,45 @@ class SessionSweeper:
     def maybe_sweep(self):
         """Sweep if this process wrote ``every`` new sessions or ``seconds`` went by.
 
-        Costs a comparison when no sweep is due. Never raises: a sweep that fails is
-        logged, and the request that ran it is not affected.
+        Costs a comparison when no sweep is due, and starting a thread when one is (with
+        ``background``; else the sweep itself). Never raises: a sweep that fails is
+        logged, and the request that made it due is not affected.
         """
         if self.new_sessions < self.every and time.monotonic() < self.due:
-            return None
+            return
         self.new_sessions = 0
         self.due = time.monotonic() + self.seconds
+        if not self.background or os.getpid() != self._built_in:
+            # A process forked from the one that built the app may live for one request
+            # only (Flask's dev server with processes=N), and a thread dies with it.
+            self._sweep_logged()
+            return
+        with self._thread_lock:
+            if self._running_here():
+                return  # this process's last sweep is still going: one at a time
+            thread = threading.Thread(target=self._sweep_logged, name="session-sweep",
+                                      daemon=True)
+            self._thread = (os.getpid(), thread)
+            thread.start()
+
+    def join(self, timeout=None):
+        """Wait until this process's background sweep (if any) is over; tell whether it is."""
+        if self._running_here():
+            self._thread[1].join(timeout)
+        return not self._running_here()
+
+    def _running_here(self):
+        """Tell whether a background sweep of this process is running (not one of a
+        parent's, inherited through fork: that thread does not exist here)."""
+        pid, thread = self._thread or (None, None)
+        return pid == os.getpid() and thread.is_alive()
+
+    def _sweep_logged(self):
+        """Sweep; log a failure instead of raising it (a sweep is housekeeping)."""
         try:
-            return self.sweep()
-        except Exception:  # a sweep is housekeeping: it never fails the request that ran it
+            self.sweep()
+        except Exception:
             log.warning("sweeping the session folder %s failed", self.folder, exc_info=True)
-            return None
 
     def sweep(self, now=None):
         """Examine up to ``batch`` files; return (expired, damaged, kept), or None if busy."""

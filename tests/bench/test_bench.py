@@ -164,8 +164,8 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
     report = json.loads(result.stdout)
     rows = {row["key"]: row for row in report["rows"]}
 
-    expected = {"bare", "inc_lock", "inc_nolock", "new_sweep", "new_nosweep", "inc_cookie",
-                "inc_dict", "inc_seed"}
+    expected = {"bare", "inc_lock", "inc_nolock", "new_sweep", "new_sweep_inline", "new_nosweep",
+                "inc_cookie", "inc_dict", "inc_seed"}
     expected |= {f"shared_{name}" for name in get_strategies(app)}
     if extra:
         expected |= {"inc_redis"} | {f"shared_{cls.name}" for cls in STRATEGY_CLASSES

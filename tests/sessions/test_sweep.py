@@ -5,6 +5,7 @@ import fcntl
 import os
 import pickle
 import struct
+import threading
 import time
 
 import pytest
@@ -45,6 +46,7 @@ def test_300_expired_sessions_are_gone_within_100_new_sessions(sweep_app):
     while expired & session_files(app):
         assert len(fresh) < 100, "300 expired files outlived 100 new sessions"
         fresh.add(new_session(app))
+        assert app.session_interface.sweeper.join(30)  # a sweep it started is over
     assert session_files(app) == fresh  # only the expired ones went
 
 
@@ -56,6 +58,7 @@ def test_a_sweep_is_due_after_some_seconds_without_new_sessions(sweep_app):
     assert session_files(app)  # (a slow machine may have swept some already)
     time.sleep(3)
     assert clients[0].get("/").status_code == 200  # a read: no new session, a sweep due
+    assert app.session_interface.sweeper.join(30)
     assert session_files(app) == set()
 
 
@@ -173,4 +176,69 @@ def test_a_sweep_that_fails_is_logged_and_the_request_answers(sweep_app, monkeyp
 
     monkeypatch.setattr(sweeper, "sweep", broken)
     assert app.test_client().post("/inc", headers=JSON).json["counter"] == 1  # sweeps first
+    assert sweeper.join(30)
     assert "sweeping the session folder" in caplog.text and "a bug in the sweep" in caplog.text
+
+
+def slow_sweep(sweeper, monkeypatch):
+    """Make ``sweeper``'s sweeps wait for the returned ``release`` event; count them."""
+    release, done, calls = threading.Event(), threading.Event(), []
+
+    def sweep(now=None):
+        calls.append(threading.current_thread().name)
+        release.wait(30)  # bounded: a sweep that never gets released still ends
+        done.set()
+
+    monkeypatch.setattr(sweeper, "sweep", sweep)
+    return release, done, calls
+
+
+def test_the_request_that_makes_a_sweep_due_answers_without_waiting_for_it(sweep_app,
+                                                                           monkeypatch):
+    """The sweep runs after the answer (a thread of the worker): its cost is no request's.
+    Before, the request that made it due ran it and answered only once it was over."""
+    app = sweep_app(SESSION_SWEEP_EVERY=1)
+    sweeper = app.session_interface.sweeper
+    release, done, calls = slow_sweep(sweeper, monkeypatch)
+    client = app.test_client()
+    answer = client.post("/inc", headers=JSON)  # a process's first session request: due
+    sweeping_when_answered = not done.is_set()
+    for _ in range(3):  # each makes a sweep due again: still one at a time
+        assert client.post("/inc", headers=JSON).status_code == 200
+        assert app.test_client().post("/inc", headers=JSON).status_code == 200
+    release.set()
+    assert sweeper.join(30)
+
+    assert answer.json["counter"] == 1
+    assert sweeping_when_answered, "the request waited for the sweep it made due"
+    assert calls == ["session-sweep"]  # one sweep, in its own thread, none started meanwhile
+    assert done.is_set()
+
+
+def test_with_background_off_the_request_runs_the_sweep_itself(sweep_app, monkeypatch):
+    app = sweep_app(SESSION_SWEEP_IN_BACKGROUND=False)
+    release, done, calls = slow_sweep(app.session_interface.sweeper, monkeypatch)
+    release.set()
+    assert app.test_client().post("/inc", headers=JSON).status_code == 200
+    assert calls == [threading.current_thread().name] and done.is_set()
+
+
+@pytest.mark.server
+def test_a_process_forked_for_one_request_sweeps_before_it_exits(sweep_app, tmp_path):
+    """Flask's dev server with processes=N forks a child per request, which exits after
+    it: a sweep thread there would die unfinished, so such a child sweeps in the request."""
+    import requests
+
+    from session_counter.servers.harness import running_server
+
+    instance = tmp_path / "instance"
+    store = sweep_app(str(instance)).session_interface.cache
+    for n in range(800):  # indexed, expiring in 1 s: one sweep's worth (< 9/10 of a batch)
+        store.set(f"session:old-{n}", {"counter": n}, timeout=1)
+    folder = instance / "sessions"
+    assert len(os.listdir(folder)) == 800
+    time.sleep(2)  # past their lifetime
+    with running_server("dev-processes", instance_path=str(instance)) as server:
+        requests.post(f"{server.url}/inc", headers=JSON, timeout=60).raise_for_status()
+        left = os.listdir(folder)
+    assert len(left) == 1  # the new session's; the child swept all 800 before it exited
