@@ -9,9 +9,6 @@ number twice.
 """
 
 import contextlib
-import os
-import signal
-import threading
 import time
 
 import pytest
@@ -21,6 +18,7 @@ from session_counter.procfs import children_of
 from ..memcached_server import running_memcached
 from ..postgres_server import running_postgres
 from ..redis_server import running_redis
+from ..stalls import answer_within, frozen
 from ..store_faults import wait_until
 
 JSON = {"Accept": "application/json"}
@@ -44,31 +42,16 @@ def stopped(server):
     The parent first, so it starts no new child meanwhile; only processes this test started.
     """
     pid = server.process.pid
-    os.kill(pid, signal.SIGSTOP)
-    pids = [pid, *sorted(children_of(pid))]
-    try:
-        for child in pids[1:]:
-            os.kill(child, signal.SIGSTOP)
+    with frozen([pid]), frozen(sorted(children_of(pid))):
         yield
-    finally:
-        for each in reversed(pids):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(each, signal.SIGCONT)
 
 
-def answer_within(seconds, request):
-    """Run ``request()`` in a thread; return (response, seconds), or None if it still hangs."""
-    outcome = []
-
+def timed(request):
+    """Return a function that runs ``request()`` and returns (its answer, seconds taken)."""
     def run():
         start = time.monotonic()
-        response = request()
-        outcome.append((response, time.monotonic() - start))
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return outcome[0] if outcome else None
+        return request(), time.monotonic() - start
+    return run
 
 
 @pytest.mark.slow
@@ -86,10 +69,10 @@ def test_a_stopped_store_answers_503_in_bounded_time_and_the_next_request_works(
         # or its first read, is bounded too
         fresh = make_app({"TESTING": True, setting: server.url}).test_client()
         with stopped(server):
-            stalled = answer_within(ANSWER_WITHIN, lambda: client.post(
-                f"/shared/{name}/inc", headers=JSON))
-            reading = answer_within(ANSWER_WITHIN, lambda: fresh.get(f"/shared/{name}",
-                                                                     headers=JSON))
+            stalled = answer_within(ANSWER_WITHIN, timed(lambda: client.post(
+                f"/shared/{name}/inc", headers=JSON)))
+            reading = answer_within(ANSWER_WITHIN, timed(lambda: fresh.get(
+                f"/shared/{name}", headers=JSON)))
         after = client.post(f"/shared/{name}/inc", headers=JSON)
         # the stalled increment reached the store before it stopped: it runs on SIGCONT
         stored = wait_until(lambda: current(client, name) == 3 or None, timeout=20)
@@ -140,6 +123,6 @@ def test_a_statement_waiting_too_long_is_cancelled_by_postgresql_and_changes_not
 
     assert STATEMENT_TIMEOUT < READ_TIMEOUT
     assert waited is not None, "a request waiting for a row lock hung"
-    assert waited[0].status_code == 503
-    assert "statement timeout" in waited[0].json["message"], waited[0].json["message"]
+    assert waited.status_code == 503
+    assert "statement timeout" in waited.json["message"], waited.json["message"]
     assert after.json["value"] == 2  # the cancelled UPDATE rolled back: no gap
