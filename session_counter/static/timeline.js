@@ -38,10 +38,11 @@
   }
 
   // Show one story: its text (the terminal's), its events, and step buttons.
-  function openStory(box, bars, story) {
+  function openStory(box, bars, story, times) {
     box.textContent = "";
     box.hidden = false;
-    box.appendChild(element("h4", "", "Number " + story.value + ", handed out twice"));
+    box.appendChild(element("h4", "", "Number " + story.value + ", handed out " +
+      (times > 2 ? times + " times: the first two to answer" : "twice")));
     var text = element("p", "story-text", story.text);
     text.setAttribute("data-testid", "race-explain-text");
     box.appendChild(text);
@@ -104,7 +105,7 @@
     figure.appendChild(element("figcaption", "note",
       "Timeline of " + name + ": one lane per process and thread, each request a bar from its " +
       "read to its answer (" + (span * 1000).toFixed(1) + " ms in all). DUP marks a number " +
-      "handed out twice (choose it to see its story), LOST an increment overwritten."));
+      "handed out more than once (choose it to see its story), LOST an increment overwritten."));
     var lanes = new Map();
     traces.forEach(function (t, i) {
       var key = t.pid + " / " + t.thread;
@@ -150,7 +151,8 @@
           body = element("button", "race-bar-button", shown);
           body.type = "button";
           body.setAttribute("aria-label", describe(client, t, marks) + "; open its story");
-          body.addEventListener("click", function () { openStory(box, bars, story); });
+          var times = traces.filter(function (o) { return o.value === t.value; }).length;
+          body.addEventListener("click", function () { openStory(box, bars, story, times); });
         } else {
           body = element("span", "", shown);
           body.setAttribute("title", describe(client, t, marks));

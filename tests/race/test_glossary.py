@@ -75,3 +75,11 @@ def test_each_definition_is_one_sentence_and_the_json_keeps_the_order():
     assert defined(["gap", "duplicate"]) == [
         {"term": "gap", "definition": GLOSSARY["gap"]},
         {"term": "duplicate", "definition": GLOSSARY["duplicate"]}]
+
+
+def test_the_race_lab_page_quotes_the_definitions_as_the_code_says_them():
+    from session_counter.servers.harness import PROJECT_ROOT
+
+    with open(f"{PROJECT_ROOT}/docs/race-lab.md") as doc:
+        rows = dict(re.findall(r"^\| ([a-z ]+) \| ([a-z].*\.) \|$", doc.read(), re.M))
+    assert rows == {term: GLOSSARY[term] for term in ("duplicate", "gap", "lost update")}

@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 
 from session_counter.race.glossary import GLOSSARY, terms_in
+from session_counter.race.judged import EXACT_NOT_SAFE
 from session_counter.servers.chromium import DESKTOP, run_race_panel
 from session_counter.servers.harness import running_booted_server, running_server
 from session_counter.strategies import PROCESSES, STRATEGY_CLASSES
@@ -74,6 +75,8 @@ def test_an_exact_race_on_a_serial_server_reads_exact_this_time_not_safe(new_con
                            "time, so nothing could interleave; start more workers: "
                            "python run.py --workers 4")
         assert panel.get_by_test_id("race-reading-sqlite").count() == 0
+        assert words_beside(panel.get_by_test_id("race-result-naive_global")) == [
+            (term, GLOSSARY[term]) for term in ("exact", EXACT_NOT_SAFE)]
         assert errors.messages == []
 
 

@@ -68,6 +68,9 @@ def test_choosing_a_duplicate_opens_the_terminals_story_and_steps_through_it(new
     explain = naive.get_by_test_id("race-explain")
     assert explain.is_visible()
     told = duplicate_stories(result["trace"], [value])[str(value)]  # the terminal's telling
+    times = [t["value"] for t in result["trace"]].count(value)
+    assert explain.locator("h4").inner_text() == f"Number {value}, handed out " + (
+        f"{times} times: the first two to answer" if times > 2 else "twice")
     assert explain.get_by_test_id("race-explain-text").inner_text() == told["text"]
     step = explain.get_by_test_id("race-explain-step")
     assert step.inner_text() == f"Event 1 of {len(told['events'])}: {told['events'][0]['text']}"
