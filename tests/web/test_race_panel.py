@@ -158,3 +158,32 @@ def test_each_process_group_holds_exactly_the_numbers_that_process_answered(new_
         assert all(values[0] == 1 for values in naive.values())
         assert sum(len(v) for v in naive.values()) == 30
         assert errors.messages == []
+
+
+def test_a_race_refused_for_too_many_races_says_so_then_races_when_one_ends(new_context, server):
+    """Every place taken (RACE_MAX_LIVE, 8): the panel says why; once one ends, it races."""
+    from session_counter.race.servers import request_json
+
+    taken = []
+    while (answer := request_json("POST", server.url + "/api/race/start"))[0] == 201:
+        taken.append(answer[1]["race"])
+    assert answer[0] == 429 and len(taken) <= 8
+    try:
+        page = new_context(viewport=DESKTOP).new_page()
+        errors = PageErrors(page)
+        page.goto(server.url + "/")
+        panel = page.get_by_test_id("race-panel")
+        panel.get_by_test_id("race-run").click()
+        status = panel.get_by_test_id("race-status")
+        status.filter(has_text="The race did not start").wait_for(timeout=30_000)
+        assert "races are running on this server" in status.inner_text()
+        assert panel.locator("[data-testid^='race-result-']").count() == 0
+        request_json("POST", f"{server.url}/api/race/{taken.pop()}/finish")
+        run_race_panel(page, 10, only={"sqlite"})
+        assert panel.get_by_test_id("race-verdict-sqlite").inner_text() == "exactly 1..10"
+        # the browser's own line for the refused start, and nothing else (no script error)
+        assert len(errors.messages) == 1 and "status of 429" in errors.messages[0] and \
+            "/api/race/start" in errors.messages[0], errors.messages
+    finally:
+        for race in taken:
+            request_json("POST", f"{server.url}/api/race/{race}/finish")
