@@ -102,19 +102,26 @@ def wrk_load(url, target, connections, duration, workdir):
 
 
 def python_load(url, target, connections, duration, _workdir=None):
-    """The fallback load generator: one thread and one HTTP connection per connection."""
+    """The fallback load generator: one thread and one HTTP connection per connection.
+
+    The clock starts once every thread runs, and each connection sends at least one
+    request: on a loaded machine a thread may first run after a short round has ended,
+    and a round of nothing measures nothing.
+    """
     parts = urlsplit(url)
     latencies, errors = [[] for _ in range(connections)], [0] * connections
-    start = time.perf_counter()
-    deadline = start + duration
+    clock = {}
+    ready = threading.Barrier(connections, action=lambda: clock.update(
+        start=time.perf_counter(), deadline=time.perf_counter() + duration))
 
     def run(i):
         mine, turn, conn = target.cookies[i::connections], 0, None
-        while time.perf_counter() < deadline:
+        ready.wait()
+        while turn == 0 or time.perf_counter() < clock["deadline"]:
             headers = {"Accept": "application/json", "Content-Length": "0"}
             if mine:
                 headers["Cookie"] = mine[turn % len(mine)]
-                turn += 1
+            turn += 1
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
@@ -139,10 +146,11 @@ def python_load(url, target, connections, duration, _workdir=None):
         thread.start()
     for thread in threads:
         thread.join()
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - clock["start"]
     done = sorted(x * 1000 for lat in latencies for x in lat)
-    quantiles = [done[min(int(len(done) * p / 100), len(done) - 1)] for p in QUANTILES]
-    return Sample(len(done), sum(errors), seconds, quantiles if done else [])
+    quantiles = [done[min(int(len(done) * p / 100), len(done) - 1)] for p in QUANTILES] \
+        if done else []  # all failed: no latency to tell
+    return Sample(len(done), sum(errors), seconds, quantiles)
 
 
 LOAD_GENERATORS = {"wrk": wrk_load, "python": python_load}
