@@ -1,6 +1,8 @@
 """Shared fixtures: an app with its own instance folder, its test client and CLI runner."""
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from session_counter import create_app
 from session_counter.strategies import get_strategies
@@ -28,6 +30,29 @@ def pytest_pyfunc_call(pyfuncitem):
 def pytest_runtest_logreport(report):
     """In the unprivileged run of the read_only tests, hand each outcome back."""
     readonly.record_outcome(report)
+
+
+class SweepSettledClient(FlaskClient):
+    """The tests' client: it returns once the session sweep its request started (in a thread
+    of its own, sessions/sweep.py) is over, so a test that changes a session file next never
+    races a sweep it did not ask for. That the request itself does not wait is shown with
+    Flask's plain client (tests/sessions/test_sweep.py)."""
+
+    def open(self, *args, **kwargs):
+        """Send the request; wait (bounded) for a sweep it started."""
+        response = super().open(*args, **kwargs)
+        sweeper = getattr(self.application.session_interface, "sweeper", None)
+        if sweeper is not None:
+            assert sweeper.join(60), "a session sweep still runs after 60 s"
+        return response
+
+
+@pytest.fixture(autouse=True, scope="session")
+def test_clients_wait_for_sweeps():
+    """Make every app's test_client() a SweepSettledClient, for the whole run."""
+    Flask.test_client_class = SweepSettledClient
+    yield
+    Flask.test_client_class = None
 
 
 @pytest.fixture
