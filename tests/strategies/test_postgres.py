@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from session_counter.clients.postgres import connections_for
 from session_counter.servers.harness import free_port
 from session_counter.startup_checks import StartupError
 from session_counter.strategies import STRATEGY_CLASSES, THREADS, get_strategies
@@ -195,8 +196,13 @@ def test_a_request_that_finds_every_connection_busy_is_a_503(make_app, postgres_
     monkeypatch.setattr("session_counter.clients.postgres.BUSY_TIMEOUT", 0.05)
     app = postgres_app(make_app, postgres_url, window=0.5)
     holder = threading.Thread(target=get_strategies(app)["postgres_for_update"].increment)
+    in_use = connections_for(app)._in_use  # this process's one connection
     holder.start()
-    time.sleep(0.2)  # the holder is inside its 0.5 s window, its connection in use
+    deadline = time.monotonic() + 30  # until the holder has taken it (a condition: a loaded
+    while in_use.acquire(blocking=False):  # machine may start the thread late)
+        in_use.release()
+        assert time.monotonic() < deadline, "the holder never took the connection"
+        time.sleep(0.005)
     answer = app.test_client().post("/shared/postgres/inc", headers=JSON)
     holder.join()
     assert answer.status_code == 503
