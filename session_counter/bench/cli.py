@@ -20,36 +20,52 @@ import urllib.request
 import click
 
 from ..servers import SERVER_MODELS
+from .checks import check_targets, quotient
 from .contention import measure_contention
 from .load import LOAD_GENERATORS, Target, generator_version, measure, merged_percentile
 from .report import machine, print_markdown, print_rich
 from .servers import get_json, new_sessions, start_servers
+from .trees import parse_trees, tree_targets
 
 NONE_COMPLETED = "none completed (still in flight at the end: starting up? see --warmup)"
-TARGETS = {"lock_ratio": 0.85, "strategy_ratio": 0.85, "scaling_cost": 1.2, "vs_cookie": 1.0}
 
 
-def build_targets(servers, cookies, connections, stores):
-    """List what to measure: bare, /inc with and without the lock, every strategy, scaling."""
+# The fixed rows: key, label, server, method, path, and whether each connection has a
+# session of its own (else every request starts a new one, or uses none).
+FIXED_ROWS = [
+    ("bare", "bare: GET /healthz", "main", "GET", "/healthz", False),
+    ("inc_lock", "/inc, session lock on", "main", "POST", "/inc", True),
+    ("inc_nolock", "/inc, session lock off", "lock_off", "POST", "/inc", True),
+    ("inc_cookie", "/inc, cookie store (Flask's own)", "cookie", "POST", "/inc", True),
+    ("inc_dict", "/inc, dict store (one process)", "dict", "POST", "/inc", True),
+    ("inc_seed", "/inc, the seed's Flask-Session defaults", "seed", "POST", "/inc", True),
+    ("new_sweep", "/inc, new session each, sweep after the answer", "sweep_on", "POST", "/inc",
+     False),
+    ("new_sweep_inline", "/inc, new session each, sweep in the request", "sweep_inline",
+     "POST", "/inc", False),
+    ("new_nosweep", "/inc, new session each, sweep off", "sweep_off", "POST", "/inc", False),
+]
+ALWAYS = {"bare", "inc_lock"}  # the baselines every check needs
+
+
+def servers_for(only):
+    """Return the names of the servers the rows in ``only`` need (None: every server)."""
+    if only is None:
+        return None
+    return {"main"} | {server for key, _, server, *_ in FIXED_ROWS if key in only}
+
+
+def build_targets(servers, cookies, connections, stores, only=None, trees=()):
+    """List what to measure: bare, /inc per store, every strategy, scaling, other trees.
+
+    ``only`` (a set of keys) keeps those rows and ALWAYS; the rows of ``trees``
+    (another checkout's code, bench/trees.py) come last.
+    """
     main = servers["main"].url
-    targets = [
-        Target("bare", "bare: GET /healthz", "main", "GET", "/healthz"),
-        Target("inc_lock", "/inc, session lock on", "main", "POST", "/inc",
-               new_sessions(main, connections)),
-        Target("inc_nolock", "/inc, session lock off", "lock_off", "POST", "/inc",
-               new_sessions(servers["lock_off"].url, connections)),
-        Target("inc_cookie", "/inc, cookie store (Flask's own)", "cookie", "POST", "/inc",
-               new_sessions(servers["cookie"].url, connections)),
-        Target("inc_dict", "/inc, dict store (one process)", "dict", "POST", "/inc",
-               new_sessions(servers["dict"].url, connections)),
-        Target("inc_seed", "/inc, the seed's Flask-Session defaults", "seed", "POST", "/inc",
-               new_sessions(servers["seed"].url, connections)),
-        Target("new_sweep", "/inc, new session each, sweep after the answer", "sweep_on",
-               "POST", "/inc"),
-        Target("new_sweep_inline", "/inc, new session each, sweep in the request",
-               "sweep_inline", "POST", "/inc"),
-        Target("new_nosweep", "/inc, new session each, sweep off", "sweep_off", "POST", "/inc"),
-    ]
+    targets = [Target(key, label, server, method, path,
+                      new_sessions(servers[server].url, connections) if own else [])
+               for key, label, server, method, path, own in FIXED_ROWS
+               if only is None or key in only | ALWAYS]
     strategies = get_json(main + "/api/strategies")
     for s in strategies:
         targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc", "main",
@@ -71,6 +87,11 @@ def build_targets(servers, cookies, connections, stores):
         targets.append(Target(f"sessions_{count}", f"/inc, {count:,} sessions stored",
                               f"sessions_{count}", "POST", "/inc", cookies[count],
                               sessions=count))
+    if only is not None:
+        targets = [t for t in targets if t.key in only | ALWAYS]
+    for key, label, server in tree_targets(trees):
+        targets.append(Target(key, label, server, "POST", "/inc",
+                              new_sessions(servers[server].url, connections)))
     return targets
 
 
@@ -91,11 +112,6 @@ def run_rounds(targets, servers, load, connections, rounds, duration, warmup, wo
                 + (f"{sample.rate:,.0f} req/s" if sample.requests else NONE_COMPLETED)
                 + (f", {sample.errors} errors" if sample.errors else ""))
     return samples
-
-
-def quotient(a, b):
-    """Return a / b, or None when either is unknown or b is 0 (a target that answered nothing)."""
-    return a / b if a is not None and b else None
 
 
 def summarise(targets, samples):
@@ -134,45 +150,15 @@ def summarise(targets, samples):
     return rows, check_targets(by_key, scaling)
 
 
-def check_targets(by_key, scaling):
-    """Compare the issue's three targets with the req/s measured (and with server CPU)."""
-    checks = []
-
-    def check(what, got, got_cpu, op, want):
-        def meets(value):
-            return value is not None and (value >= want if op == ">=" else value <= want)
-        checks.append({"what": what, "op": op, "want": want, "got": got, "holds": meets(got),
-                       "miss_by": None if meets(got) or got is None else abs(got - want) / want,
-                       "got_cpu": got_cpu, "holds_by_cpu": meets(got_cpu)})
-
-    inc = by_key["inc_lock"]
-    check("per-client /inc, lock on, vs bare route", inc["ratio"], inc["cpu_ratio"], ">=",
-          TARGETS["lock_ratio"])
-    cookie = by_key.get("inc_cookie")
-    if cookie:
-        check("per-client /inc, files + lock, vs the cookie store's /inc",
-              quotient(inc["req_per_s"], cookie["req_per_s"]),
-              quotient(cookie["cpu_us_per_request"], inc["cpu_us_per_request"]), ">=",
-              TARGETS["vs_cookie"])
-    naive = by_key.get("shared_naive_global")
-    embedded = [row for row in by_key.values() if row["safe_against"] and row["server"] == "main"
-                and "processes" in row["safe_against"] and "machines" not in row["safe_against"]]
-    if embedded and naive:
-        best = max(embedded, key=lambda row: row["req_per_s"] or 0)
-        check(f"best process-safe embedded strategy ({best['key'][7:]}) vs naive_global",
-              quotient(best["req_per_s"], naive["req_per_s"]),
-              quotient(naive["cpu_us_per_request"], best["cpu_us_per_request"]), ">=",
-              TARGETS["strategy_ratio"])
-    if len(scaling) > 1:
-        most = scaling[-1]
-        check(f"/inc cost with {most['sessions']:,} sessions vs {scaling[0]['sessions']:,}",
-              most["cost_ratio"], most["cpu_cost_ratio"], "<=", TARGETS["scaling_cost"])
-    return checks
 
 def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0, warmup=1.0,
               session_counts=(100, 10_000, 100_000), stores=None, load_generator="auto",
-              root=None, contention=0, say=lambda message: None):
-    """Run the whole benchmark and return the report as a dict."""
+              root=None, contention=0, say=lambda message: None, only=None, trees=None):
+    """Run the whole benchmark and return the report as a dict.
+
+    ``only``: the row keys to measure (bare and inc_lock always); ``trees``: {label:
+    folder} of other checkouts whose per-client rows are measured alongside.
+    """
     if load_generator == "auto":
         load_generator = "wrk" if shutil.which("wrk") else "python"
     load = LOAD_GENERATORS[load_generator]
@@ -183,8 +169,10 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
         if session_counts:
             say(f"writing {', '.join(f'{n:,}' for n in session_counts)} session files")
         stores = stores or {}
-        servers, cookies = start_servers(root, model, workers, session_counts, stores)
-        targets = build_targets(servers, cookies, connections, stores)
+        trees = trees or {}
+        servers, cookies = start_servers(root, model, workers, session_counts, stores,
+                                         servers_for(only), trees)
+        targets = build_targets(servers, cookies, connections, stores, only, trees)
         samples = run_rounds(targets, servers, load, connections, rounds, duration, warmup,
                              root, say)
         bursts = (measure_contention(targets, servers, contention, rounds, say)
@@ -197,7 +185,8 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
     settings = {"model": model, "workers": workers, "connections": connections,
                 "rounds": rounds, "duration": duration, "warmup": warmup,
                 "load_generator": generator_version(load_generator), "stores": stores,
-                "contention": contention}
+                "contention": contention, "only": sorted(only) if only else None,
+                "trees": trees}
     return {"machine": host, "settings": settings, "rows": rows, "checks": checks,
             "contention": bursts}
 
@@ -224,11 +213,16 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
               show_default=True, help="auto: wrk when installed, else Python threads")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, writable=True),
               help="where the servers' instance folders go (default: the temp folder)")
+@click.option("--only", default=None,
+              help="measure only these rows, comma-separated keys (bare and inc_lock always)")
+@click.option("--tree", "tree_options", multiple=True, metavar="LABEL=FOLDER",
+              help="also measure files + lock and the cookie store served by another "
+                   "checkout's code (before/after in one run; repeatable)")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.option("--markdown", is_flag=True, help="print the tables as Markdown")
 def bench_command(model, workers, connections, rounds, duration, warmup, session_counts,
                   redis_url, memcached_url, postgres_url, contention, load_generator, root,
-                  as_json, markdown):
+                  only, tree_options, as_json, markdown):
     """Measure what safety costs: req/s, p50/p99 and the ratio to a bare route."""
     try:
         counts = sorted({int(n) for n in session_counts.split(",") if n.strip()})
@@ -237,6 +231,8 @@ def bench_command(model, workers, connections, rounds, duration, warmup, session
                                  param_hint="--sessions") from None
     if any(n < 1 for n in counts):
         raise click.BadParameter("counts must be at least 1", param_hint="--sessions")
+    trees = parse_trees(tree_options)
+    only = None if only is None else {key.strip() for key in only.split(",") if key.strip()}
     if os.environ.get("SESSION_COUNTER_REDIS_URL"):
         raise click.ClickException("the bench decides where sessions live: unset "
                                    "SESSION_COUNTER_REDIS_URL and pass --redis-url instead")
@@ -252,7 +248,7 @@ def bench_command(model, workers, connections, rounds, duration, warmup, session
                                             ("MEMCACHED_URL", memcached_url),
                                             ("POSTGRES_URL", postgres_url)) if url}
         report = run_bench(model, workers, connections, rounds, duration, warmup, counts,
-                           stores, load_generator, root, contention, say)
+                           stores, load_generator, root, contention, say, only, trees)
     except (RuntimeError, TimeoutError) as error:  # a server that did not start, or wrk
         raise click.ClickException(str(error)) from None
     if as_json:

@@ -78,8 +78,10 @@ def check_lines(report):
     for c in report["checks"]:
         verdict = "holds" if c["holds"] else "MISSES"
         short = f", {c['miss_by']:.0%} short" if c["miss_by"] else ""
+        short_cpu = f", {c['miss_by_cpu']:.0%} short" if c.get("miss_by_cpu") else ""
         lines.append(f"{verdict}: {c['what']}: {num(c['got'])} by req/s{short}; "
-                     f"{num(c['got_cpu'])} by server CPU per request (want {c['op']} {c['want']})")
+                     f"{num(c['got_cpu'])} by server CPU per request{short_cpu} "
+                     f"(want {c['op']} {c['want']})")
     return lines
 
 

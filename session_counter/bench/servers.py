@@ -6,9 +6,11 @@ import secrets
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from .trees import tree_specs
+
 
 def fill_sessions(app, count):
-    """Write ``count`` session files (and their lock files) as the app's own store would.
+    """Write ``count`` session files as the app's own store would.
 
     Straight to disk (no server runs yet), with the store's own encoder and file names.
     Returns the cookies ("name=sid") that point at them.
@@ -22,8 +24,6 @@ def fill_sessions(app, count):
         fd = os.open(cache.path_for(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, data)
         os.close(fd)
-        if interface.locks is not None:  # a server that served them has their lock files
-            os.close(os.open(interface.locks.path_for(key), os.O_RDWR | os.O_CREAT, 0o600))
         cookies.append(f"{name}={sid}")
     return cookies
 
@@ -45,14 +45,16 @@ def get_json(url):
         return json.load(answer)
 
 
-def start_servers(root, model, workers, session_counts, stores):
+def start_servers(root, model, workers, session_counts, stores, needed=None, trees=None):
     """Start every server the bench needs, in parallel; return ({name: server}, cookies).
 
     ``stores`` ({"REDIS_URL": url, ...}) go to one more server, "stores": the strategies
     that need a store server are measured there (and sessions in Redis, with REDIS_URL).
+    ``needed`` (names) leaves out the other fixed servers; ``trees`` ({label: folder})
+    adds the servers of other checkouts (trees.py).
     """
     from .. import create_app
-    from ..servers.harness import start_server
+    from ..servers.harness import PROJECT_ROOT, start_server
 
     specs = {"main": {"SESSION_LOCK": True}, "lock_off": {"SESSION_LOCK": False},
              # the other per-client stores, and the seed's own Flask-Session app
@@ -62,20 +64,27 @@ def start_servers(root, model, workers, session_counts, stores):
              "sweep_inline": {"PERMANENT_SESSION_LIFETIME": 5,  # as before: in the request
                               "SESSION_SWEEP_IN_BACKGROUND": False},
              "sweep_off": {"PERMANENT_SESSION_LIFETIME": 5, "SESSION_SWEEP_BATCH": 0}}
+    if needed is not None:
+        specs = {name: spec for name, spec in specs.items() if name in needed}
+    roots = dict.fromkeys(specs, PROJECT_ROOT)
+    for name, (spec, folder) in tree_specs(trees or {}).items():
+        specs[name], roots[name] = spec, folder
     if stores:
         specs["stores"] = {**stores, "SESSION_LOCK": True}
+        roots["stores"] = PROJECT_ROOT
     cookies = {}
     for count in session_counts:
         folder = os.path.join(root, f"sessions_{count}")
         cookies[count] = fill_sessions(create_app(instance_path=folder), count)
         specs[f"sessions_{count}"] = {"SESSION_LOCK": True}
+        roots[f"sessions_{count}"] = PROJECT_ROOT
 
     def start(name):
         folder = os.path.join(root, name)
         os.makedirs(folder, exist_ok=True)
         module = "session_counter.bench.seed_app" if name == "seed" else "session_counter"
         return start_server(model, workers=workers, instance_path=folder, config=specs[name],
-                            app_module=module)
+                            app_module=module, project_root=roots[name])
 
     with ThreadPoolExecutor(len(specs)) as pool:
         futures = {name: pool.submit(start, name) for name in specs}

@@ -96,11 +96,12 @@ def clean_environ():
             if not key.startswith(("SESSION_COUNTER_", "FLASK_", "SERVE_PY_"))}
 
 
-def server_env(instance_path, config=None, env=None):
+def server_env(instance_path, config=None, env=None, project_root=PROJECT_ROOT):
     """Return a server's environment: clean_environ(), then only what the caller passes.
 
     ``config`` values go in as SESSION_COUNTER_<NAME> (text as it is, anything else as
-    JSON; None leaves the setting unset); ``env`` adds raw variables.
+    JSON; None leaves the setting unset); ``env`` adds raw variables; the code is
+    imported from ``project_root`` (another checkout, for the bench's before/after).
     """
     child_env = {**clean_environ(), **(env or {})}
     for key, value in (config or {}).items():
@@ -108,21 +109,21 @@ def server_env(instance_path, config=None, env=None):
             child_env[f"SESSION_COUNTER_{key}"] = value if isinstance(value, str) \
                 else json.dumps(value)
     child_env["SESSION_COUNTER_INSTANCE_PATH"] = instance_path
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT,
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [project_root,
                                                             child_env.get("PYTHONPATH")]))
     return child_env
 
 
 def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=None,
                  config=None, timeout=60.0, port_range=None,
-                 app_module="session_counter"):
+                 app_module="session_counter", project_root=PROJECT_ROOT):
     """Start ``model`` on a free 127.0.0.1 port (within ``port_range`` if given) and return
     once it answers /healthz.
 
     ``config`` is a dict of settings passed as SESSION_COUNTER_* variables, the only
     ones the server sees (server_env); each server gets its own instance folder unless
     ``instance_path`` names one (several servers sharing a folder behave like several
-    processes of one machine).
+    processes of one machine). ``project_root``: the checkout whose code it runs.
     """
     if model not in SERVER_MODELS:
         raise ValueError(f"unknown server model {model!r}; choose from {SERVER_MODELS}")
@@ -131,8 +132,8 @@ def start_server(model="dev", *, workers=1, threads=1, instance_path=None, env=N
     for attempt in range(PORT_TRIES):  # another process may take the free port first
         try:
             return _start_on(free_port(port_range), model, workers, threads, instance_path,
-                             server_env(instance_path, config=config, env=env),
-                             owns_instance_path, timeout, app_module)
+                             server_env(instance_path, config, env, project_root),
+                             owns_instance_path, timeout, app_module, project_root)
         except PortTaken:
             if attempt + 1 == PORT_TRIES:
                 if owns_instance_path:
@@ -145,15 +146,17 @@ class PortTaken(RuntimeError):
 
 
 def _start_on(port, model, workers, threads, instance_path, child_env, owns_instance_path,
-              timeout, app_module="session_counter"):
+              timeout, app_module="session_counter", project_root=PROJECT_ROOT):
     """Start ``model`` on ``port``; raise PortTaken if that port was taken meanwhile."""
     log_path = os.path.join(instance_path, f"server-{port}.log")
     command = [sys.executable, "-m", "session_counter.servers.serve", "--server", model,
                "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--threads", str(threads), "--app", app_module]
     with open(log_path, "w") as log:
+        # another checkout runs in its folder: `python -m` puts the cwd first on sys.path
+        cwd = None if project_root == PROJECT_ROOT else project_root
         process = subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True, cwd=cwd)
     server = RunningServer(model, f"http://127.0.0.1:{port}", instance_path, process, log_path,
                            owns_instance_path=owns_instance_path)
     try:

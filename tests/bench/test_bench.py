@@ -236,3 +236,35 @@ def test_contention_row_is_computed_from_the_answers():
     assert (row["retries"], row["retries_per_request"], row["most_retries"]) == (3, 1.5, 3)
     assert row["burst_ms_median"] == pytest.approx(30.0)
     assert row["burst_ms_max"] == pytest.approx(40.0)
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_only_and_another_checkout_measure_those_rows_side_by_side(runner):
+    """--only keeps the rows named (and bare, inc_lock); --tree adds another checkout's two."""
+    from session_counter.servers.harness import PROJECT_ROOT
+
+    result = runner.invoke(bench_command, [
+        "--load-generator", "python", "--rounds", "1", "--duration", "0.3", "--warmup", "0",
+        "--workers", "1", "--connections", "2", "--sessions", "", "--only", "inc_cookie",
+        "--tree", f"same={PROJECT_ROOT}", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    rows = {row["key"]: row for row in report["rows"]}
+    assert set(rows) == {"bare", "inc_lock", "inc_cookie", "inc_lock@same", "inc_cookie@same"}
+    assert all(row["errors"] == 0 and row["requests"] > 0 for row in rows.values())
+    assert report["settings"]["trees"] == {"same": PROJECT_ROOT}
+    [check] = [c for c in report["checks"] if c["what"].startswith("[same]")]
+    assert check["got"] == rows["inc_lock@same"]["req_per_s"] / rows["inc_cookie@same"]["req_per_s"]
+    assert check["got_cpu"] == (rows["inc_cookie@same"]["cpu_us_per_request"]
+                                / rows["inc_lock@same"]["cpu_us_per_request"])
+
+
+@pytest.mark.parametrize("tree, complaint", [
+    ("before", "want LABEL=FOLDER"), ("=/tmp", "want LABEL=FOLDER"),
+    ("before=/no/such/folder", "is not a checkout of session-counter")])
+def test_a_bad_tree_is_a_usage_error(runner, tree, complaint):
+    """A --tree that is not LABEL=FOLDER of a checkout: a usage error, nothing started."""
+    result = runner.invoke(bench_command, ["--tree", tree])
+    assert result.exit_code == 2 and complaint in result.output
+    assert "Traceback" not in result.output
