@@ -142,13 +142,9 @@ def run_checks(app):
     replaced while Redis is down would take every other worker with it. It answers 503
     until it is fixed. A folder that does not exist and cannot be made stops it anyway.
     """
-    from .sessions.file_lock import lock_folder
-
     checks = [(check_writable_folder, app.instance_path, "instance folder"),
               (check_writable_folder, app.config["SESSION_DIR"], "session folder"),
               (check_writable_database, app.config["DATABASE"])]
-    if not app.config.get("REDIS_URL") and app.config["SESSION_LOCK"]:
-        checks.append((check_writable_folder, lock_folder(app), "session lock folder"))
     if app.config.get("REDIS_URL"):
         checks.append((check_redis, app.config["REDIS_URL"]))
     if app.config.get("MEMCACHED_URL"):

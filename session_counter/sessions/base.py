@@ -60,20 +60,18 @@ class LockingSessionMixin:
             store_id = None if sid is None else self._get_store_id(sid)
             if store_id is not None and self.locks is not None and self.may_exist(store_id):
                 lock = self.locks.acquire(store_id)
-            session = super().open_session(app, request)
+            # on g before the load: a file store reads through the file its lock holds
+            g.session_lock = lock
+            return super().open_session(app, request)
         except (StoreUnavailable, SessionLockTimeout) as error:
-            if lock is not None:
-                lock.release()
+            release_unopened(lock)
             g.session_error = StoreUnavailable(str(error))
             return self.closed_session()
         except Exception as error:  # a store bug: no lockout, and the app's own 503 page
-            if lock is not None:
-                lock.release()
+            release_unopened(lock)
             log.exception("could not open %s", self.log_name(sid))
             g.session_error = StoreUnavailable(f"could not open this session ({error})")
             return self.closed_session()
-        g.session_lock = lock  # on g: teardown must not touch a session that never opened
-        return session
 
     def closed_session(self):
         """Return an empty session that is never saved (not opened, or could not be)."""
@@ -96,6 +94,16 @@ class LockingSessionMixin:
             session.unusable = True
             session.pop("_flashes", None)  # "counter is N" was not kept: do not show it
             replace_response(response, app.make_response(handle_store_unavailable(error)))
+
+
+def release_unopened(lock):
+    """Release the lock of a session that could not be opened; teardown then skips it.
+
+    Teardown (finish_session) must not touch a session that never opened.
+    """
+    if lock is not None:
+        lock.release()
+    g.pop("session_lock", None)
 
 
 def uses_session(view):

@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .file_lock import FileSessionLocks, lock_folder
+from .file_lock import lock_folder
 from .sweep import prune_folder
 
 
@@ -17,7 +17,6 @@ def sessions_cli():
 def prune_command():
     """Delete expired (and damaged) session files and report how many."""
     folder = current_app.config["SESSION_DIR"]
-    locks = FileSessionLocks(lock_folder(current_app), timeout=0)
-    expired, damaged, kept = prune_folder(folder, locks=locks)
+    expired, damaged, kept = prune_folder(folder, old_lock_folder=lock_folder(current_app))
     click.echo(f"Pruned {expired} expired and {damaged} damaged session files "
                f"in {folder}; {kept} live sessions kept.")

@@ -7,42 +7,51 @@ them from the config.
 
 import os
 
+from flask import g
 from flask_session.cachelib import CacheLibSessionInterface
 
 from .base import LockingSessionMixin
 from .expiry import ExpiryIndex
-from .file_lock import FileSessionLocks, lock_folder
+from .file_lock import SessionFileLocks
 from .file_store import SessionFileStore
 from .sweep import SessionSweeper, sweep_lock_path
 
 
 class FileSessionInterface(LockingSessionMixin, CacheLibSessionInterface):
-    """Flask-Session's cachelib interface over SessionFileStore, checking every write."""
+    """Flask-Session's cachelib interface over SessionFileStore, checking every write.
 
-    def may_exist(self, store_id):
-        """Lock only sessions that have a file: a made-up cookie leaves no lock file behind.
+    With the lock, the request holds its session file open and locked from the read
+    to the write (SessionFileLocks): both go through that one descriptor.
+    """
 
-        A client's cookie arrives only after its session file was written, so a
-        missing file means a new session, which needs no lock.
-        """
-        return os.path.exists(self.cache.path_for(store_id))
+    def _retrieve_session_data(self, store_id):
+        """Read the session: from the file this request holds, else open it (no lock)."""
+        held = held_file(store_id)
+        return self.cache.get(store_id) if held is None else self.cache.get_held(held)
 
     def _upsert_session(self, session_lifetime, session, store_id):
         """Write the session file; the store raises StoreUnavailable if it could not."""
-        self.cache.set(store_id, dict(session), timeout=session_lifetime)
+        held = held_file(store_id)
+        if held is None:  # no lock, or a new session (its id was made this request)
+            self.cache.set(store_id, dict(session), timeout=session_lifetime)
+        else:
+            self.cache.set_held(held, dict(session), timeout=session_lifetime)
+
+
+def held_file(store_id):
+    """Return the session file of ``store_id`` if this request holds it locked, else None."""
+    held = g.get("session_lock")
+    return held if held is not None and held.key == store_id and held.fd is not None else None
 
 
 def make_file_interface(app):
     """Build the filesystem session interface from app.config."""
     config = app.config
-    locks = None
-    if config["SESSION_LOCK"]:
-        locks = FileSessionLocks(lock_folder(app), config["SESSION_LOCK_TIMEOUT"])
     index = None
     if config["SESSION_SWEEP_BATCH"] > 0:
         index = ExpiryIndex(os.path.join(app.instance_path, "session-expiry.sqlite"))
-    sweeper = SessionSweeper(config["SESSION_DIR"], sweep_lock_path(app), locks=locks,
-                             index=index, every=config["SESSION_SWEEP_EVERY"],
+    sweeper = SessionSweeper(config["SESSION_DIR"], sweep_lock_path(app), index=index,
+                             every=config["SESSION_SWEEP_EVERY"],
                              seconds=config["SESSION_SWEEP_SECONDS"],
                              batch=config["SESSION_SWEEP_BATCH"],
                              background=config["SESSION_SWEEP_IN_BACKGROUND"])
@@ -52,6 +61,7 @@ def make_file_interface(app):
                              min_free_bytes=config["MIN_FREE_BYTES"],
                              on_new_session=sweeper.note_new_session)
     interface = FileSessionInterface(app, client=cache)
-    interface.locks = locks
+    if config["SESSION_LOCK"]:
+        interface.locks = SessionFileLocks(cache, config["SESSION_LOCK_TIMEOUT"])
     interface.sweeper = sweeper if config["SESSION_SWEEP_BATCH"] > 0 else None
     return interface

@@ -4,9 +4,14 @@ Without it, two simultaneous requests of one client both load counter=5, both sa
 and one increment is lost. PHP's file session handler locks the session for the whole
 request for the same reason. The lock is per session id, so other clients never wait.
 
-``FileSessionLocks`` uses ``flock`` on one small file per session: it excludes threads
-(each acquire opens its own file description) and processes on one machine. The Redis
-backend has its own implementation with the same two methods.
+``SessionFileLocks`` takes an exclusive ``flock`` on the session's own file and keeps
+that file open until the request ends: one open serves the lock, the read and the
+in-place write. It excludes threads (each acquire opens its own file description)
+and processes on one machine. A lock on a file that is replaced by a rename is no
+lock, so whoever gets it checks that its file is still the one in the folder (a
+session that grew is written anew and renamed into place; the sweep unlinks expired
+files) and else starts again on the file there now. The Redis backend has its own
+implementation with the same two methods.
 """
 
 import fcntl
@@ -15,41 +20,40 @@ import time
 
 from ..errors import StoreUnavailable
 from .base import SessionLockTimeout
-from .ids import hashed_key
 
 
-class FileSessionLocks:
-    """Per-session locks as files in one folder (one machine, any number of processes)."""
+class SessionFileLocks:
+    """Per-session locks: the session file's own flock (one machine, any number of processes)."""
 
-    def __init__(self, folder, timeout):
-        """Keep lock files in ``folder``; wait at most ``timeout`` seconds for one."""
-        self.folder = folder
+    def __init__(self, store, timeout):
+        """Lock the files of ``store`` (a SessionFileStore); wait at most ``timeout`` s for one."""
+        self.store = store
         self.timeout = timeout
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-
-    def path_for(self, key):
-        """Return the lock file of one session key (hashed: a cookie never names a path).
-
-        The name is cachelib's file name for the same key (sha256), so the prune
-        command can find a session file's lock by the file's name.
-        """
-        return os.path.join(self.folder, hashed_key(key))
 
     def acquire(self, key):
-        """Lock the session stored under ``key``; return a handle with release()."""
-        path = self.path_for(key)
+        """Lock and read the session file of ``key``; return it held, or None if it has none.
+
+        No file means a new session (a client's cookie arrives only after its file was
+        written), and a new session needs no lock: a made-up cookie leaves nothing behind.
+        """
+        path = self.store.path_for(key)
         for _ in pauses(self.timeout):
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:
+                return None
             except OSError as error:
-                raise StoreUnavailable(f"cannot create the session lock {path}: "
-                                       f"{error.strerror}") from error
+                raise StoreUnavailable(
+                    f"cannot read session file {path}: {error.strerror}") from error
             try:
-                got_it = try_flock(fd)
-                # prune may have unlinked the file after we opened it: then our lock
-                # guards a dead inode, so start again on the current file.
-                if got_it and same_file(fd, path):
-                    return _FileLockHandle(fd)
+                if try_flock(fd):
+                    size = os.fstat(fd)
+                    if size.st_nlink:  # 0: replaced or swept since we opened it
+                        return HeldSessionFile(key, path, fd, os.pread(fd, size.st_size, 0))
+            except OSError as error:
+                os.close(fd)
+                raise StoreUnavailable(
+                    f"cannot read session file {path}: {error.strerror}") from error
             except BaseException:
                 os.close(fd)
                 raise
@@ -58,20 +62,25 @@ class FileSessionLocks:
             f"this session has been busy for {self.timeout:g} s "
             "(other requests of the same client hold it); try again")
 
-    def remove_if_idle(self, hashed_key):
-        """Delete the lock file named ``hashed_key`` if it exists and nobody holds it."""
-        path = os.path.join(self.folder, hashed_key)
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:
-            return False
-        try:
-            if not try_flock(fd) or not same_file(fd, path):
-                return False
-            os.unlink(path)
-            return True
-        finally:
-            os.close(fd)
+
+class HeldSessionFile:
+    """A session file this request holds locked: its descriptor and the bytes read at open.
+
+    Nobody else writes the file while it is held, so ``data`` stays what is on disk
+    until this request rewrites it. release() is safe to call more than once.
+    """
+
+    def __init__(self, key, path, fd, data):
+        self.key = key
+        self.path = path
+        self.fd = fd
+        self.data = data
+
+    def release(self):
+        """Unlock (closing the descriptor releases the flock)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def pauses(timeout):
@@ -118,19 +127,6 @@ def same_file(fd, path):
         return False
 
 
-class _FileLockHandle:
-    """A held file lock; release() is safe to call more than once."""
-
-    def __init__(self, fd):
-        self._fd = fd
-
-    def release(self):
-        """Unlock (closing the descriptor releases the flock)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
 def lock_folder(app):
-    """Return the folder of the per-session lock files."""
+    """Return the folder where older versions kept a lock file per session (prune empties it)."""
     return os.path.join(app.instance_path, "session-locks")

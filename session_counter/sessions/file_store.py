@@ -99,10 +99,30 @@ class SessionFileStore:
             if stat.st_nlink == 0 or len(data) > stat.st_size:  # swept meanwhile, or grows
                 self._create(path, data, new=stat.st_nlink == 0)
             else:
-                self._overwrite(fd, path, data, stat.st_size)
+                self._overwrite(fd, path, data, os.pread(fd, stat.st_size, 0))
             return True
         finally:
             os.close(fd)
+
+    def get_held(self, held):
+        """Return the dict in a session file this request holds (SessionFileLocks), as get()."""
+        return decode_file(held.data, f"session file {held.path}")
+
+    def set_held(self, held, value, timeout=None):
+        """Save a session whose file this request holds locked since it read it: one write.
+
+        As set(), without opening or locking again: the bytes read at open are still
+        what is on disk, so they are the ones put back if the write fails. A session that
+        grows is written anew and renamed over the held file, which its waiters notice.
+        """
+        data = self.encode(value, timeout)
+        if not os.access(self.folder, os.W_OK):  # a read-only folder refuses every write
+            raise self._unsaved("the folder is not writable")
+        if len(data) > len(held.data):
+            self._create(held.path, data, new=False)
+        else:
+            self._overwrite(held.fd, held.path, data, held.data)
+        return True
 
     def delete(self, key):
         """Delete a session (gone already is fine)."""
@@ -143,9 +163,8 @@ class SessionFileStore:
         if new and self.on_new_session is not None:
             self.on_new_session(os.path.basename(path), HEADER.unpack_from(data)[1])
 
-    def _overwrite(self, fd, path, data, old_size):
-        """Overwrite the file in place; after a short or failed write, put the old bytes back."""
-        old = os.pread(fd, old_size, 0)
+    def _overwrite(self, fd, path, data, old):
+        """Overwrite the file (now ``old``) in place; after a short or failed write, put it back."""
         try:
             written = os.pwrite(fd, data, 0)
         except OSError as error:
@@ -155,7 +174,7 @@ class SessionFileStore:
         if written != len(data):
             self._restore(fd, path, old)
             raise self._unsaved(problem)
-        if old_size > len(data):
+        if len(old) > len(data):
             try:  # tidiness only: the header says where the body ends
                 os.ftruncate(fd, len(data))
             except OSError:

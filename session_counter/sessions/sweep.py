@@ -32,12 +32,11 @@ STALE_TEMP_SECONDS = 3600  # a temp file this old was left by a process killed m
 class SessionSweeper:
     """Deletes expired and damaged session files, a bounded batch at a time, one process at once."""
 
-    def __init__(self, folder, lock_path, locks=None, index=None, every=100, seconds=60.0,
-                 batch=1000, background=True):
+    def __init__(self, folder, lock_path, index=None, every=100, seconds=60.0, batch=1000,
+                 background=True):
         """Sweep ``folder``; ``lock_path`` is the file whose flock makes sweeps take turns."""
         self.folder = folder
         self.lock_path = lock_path
-        self.locks = locks
         self.index = index
         self.every = every
         self.seconds = seconds
@@ -113,7 +112,7 @@ class SessionSweeper:
                 if self.index is not None:
                     self._sweep_due(self.batch - walk, now, counts)
                 for entry in self._next_entries(walk):
-                    examine(entry, self.locks, now, counts)
+                    examine(entry, now, counts)
                 return counts["expired"], counts["damaged"], counts["kept"]
             finally:
                 self._walk_lock.release()
@@ -134,7 +133,6 @@ class SessionSweeper:
                 gone.append(name)  # deleted now, or before
                 if verdict is not None:
                     counts[verdict] += 1
-                    forget_lock(self.locks, name)
                 continue
             counts["kept"] += 1
             if expires == 0:
@@ -166,8 +164,8 @@ class SessionSweeper:
                 yield entry
 
 
-def prune_folder(folder, locks=None, now=None):
-    """Delete expired and damaged session files (and idle orphan locks); return counts.
+def prune_folder(folder, old_lock_folder=None, now=None):
+    """Delete expired and damaged session files (and an older version's idle lock files).
 
     Returns (expired, damaged, kept).
     """
@@ -175,18 +173,14 @@ def prune_folder(folder, locks=None, now=None):
     counts = {"expired": 0, "damaged": 0, "kept": 0}
     for entry in os.scandir(folder):
         if entry.is_file():
-            examine(entry, locks, now, counts)
-    if locks is not None:
-        remove_orphan_locks(folder, locks)
+            examine(entry, now, counts)
+    if old_lock_folder is not None and os.path.isdir(old_lock_folder):
+        remove_old_lock_files(old_lock_folder)
     return counts["expired"], counts["damaged"], counts["kept"]
 
 
-def examine(entry, locks, now, counts):
-    """Delete one session file (a DirEntry) if it is expired or damaged; count what it was.
-
-    A deleted session's lock file goes too, unless a request holds it (then prune
-    deletes it later as an orphan).
-    """
+def examine(entry, now, counts):
+    """Delete one session file (a DirEntry) if it is expired or damaged; count what it was."""
     if entry.name.endswith(TEMP_SUFFIX):
         try:
             if entry.stat().st_mtime < now - STALE_TEMP_SECONDS:  # recent ones: in use
@@ -195,24 +189,25 @@ def examine(entry, locks, now, counts):
             pass
         return
     verdict, _ = remove_if_stale(entry.path, now)
-    if verdict is None:
-        return
-    counts[verdict] += 1
-    if verdict != "kept":
-        forget_lock(locks, entry.name)
+    if verdict is not None:
+        counts[verdict] += 1
 
 
-def forget_lock(locks, name):
-    """Delete the lock file of a deleted session, unless a request holds it."""
-    if locks is not None:
-        locks.remove_if_idle(name)
+def remove_old_lock_files(folder):
+    """Delete the idle lock files older versions kept per session (this one locks the file).
 
-
-def remove_orphan_locks(folder, locks):
-    """Delete idle lock files whose session file is gone (deleted, or never written)."""
-    for entry in os.scandir(locks.folder):
-        if not os.path.exists(os.path.join(folder, entry.name)):
-            locks.remove_if_idle(entry.name)
+    A file a worker of the older version still holds (a rolling upgrade) is kept.
+    """
+    for entry in os.scandir(folder):
+        try:
+            fd = os.open(entry.path, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        try:
+            if try_flock(fd) and same_file(fd, entry.path):
+                remove_file(entry.path)
+        finally:
+            os.close(fd)
 
 
 def remove_if_stale(path, now):

@@ -8,9 +8,10 @@ import pytest
 
 from session_counter import create_app
 from session_counter.race.lab import request_json
-from session_counter.race.session_stores import simultaneous_round
+from session_counter.race.session_stores import simultaneous_round, start_session
+from session_counter.race.simultaneous import fire_simultaneously
 from session_counter.servers.harness import running_server
-from session_counter.sessions.file_lock import FileSessionLocks, lock_folder
+from session_counter.sessions.ids import hashed_key
 
 from ..readonly import read_only
 
@@ -34,15 +35,15 @@ def session_id(client):
 
 
 def lock_path(app, sid):
-    """Return the lock file of one session, as the app names it."""
+    """Return the file whose flock is the session's lock: the session file itself."""
     interface = app.session_interface
-    return interface.locks.path_for(interface._get_store_id(sid))
+    return interface.cache.path_for(interface._get_store_id(sid))
 
 
 @contextlib.contextmanager
 def holding(path):
-    """Hold a session's lock file from this test, as a slow request of that client would."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """Hold a session's lock from this test, as a slow request of that client would."""
+    fd = os.open(path, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -51,8 +52,8 @@ def holding(path):
 
 
 def is_free(path):
-    """Tell whether nobody holds the lock file at ``path`` right now."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """Tell whether nobody holds the lock of the session file at ``path`` right now."""
+    fd = os.open(path, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
@@ -151,14 +152,14 @@ def make_store_bug(app, client, sid):
     """The session store raising something unexpected while the lock is held."""
     cache = app.session_interface.cache
 
-    def broken_get(key):
+    def broken_get(*args):
         raise RuntimeError("a bug in the store")
 
-    cache.get = broken_get
+    cache.get_held = broken_get  # the read of a session file the request holds locked
     try:
         return client.post("/inc", headers=JSON)
     finally:
-        del cache.get
+        del cache.get_held
 
 
 @pytest.mark.parametrize("make_error, status", [
@@ -189,8 +190,6 @@ def test_session_lock_off_takes_no_lock(tmp_path):
                      instance_path=str(tmp_path / "instance"))
     client, sid = started_client(app)
     assert app.session_interface.locks is None
-    folder = lock_folder(app)
-    assert not os.path.isdir(folder) or os.listdir(folder) == []
     assert client.post("/inc", headers=JSON).json["counter"] == 2
 
 
@@ -210,6 +209,73 @@ def test_locked_session_counts_every_simultaneous_increment(model, workers, thre
             assert result.exact, result.verdict  # answers were exactly 2..51
             assert result.final_value == CLIENTS + 1
             assert result.lost_updates == 0
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_a_session_file_replaced_mid_race_still_counts_every_increment():
+    """The lock is the session file's flock, and 127 -> 128 makes that file a byte longer.
+
+    A session that grows is written anew and renamed over the file the other requests
+    of the race are waiting on. Each try of a waiter opens the file anew, so one rarely
+    holds the replaced file at that moment: the tests below force that case.
+    """
+    with running_server("gunicorn", workers=4, config={"SESSION_LOCK": True}) as server:
+        counter, header = start_session(server.url)
+        while counter < 120:
+            status, data, _ = request_json("POST", server.url + "/inc", headers=header)
+            assert status == 200
+            counter = data["counter"]
+        answers = fire_simultaneously([server.url], "/inc", CLIENTS, headers=header,
+                                      timeout=30.0)
+        assert [a.error for a in answers if a.status != 200] == []
+        assert sorted(a.value for a in answers) == list(range(121, 121 + CLIENTS))
+        status, data, _ = request_json("POST", server.url + "/inc", headers=header)
+        assert data["counter"] == 121 + CLIENTS
+
+
+@pytest.fixture
+def replaced_while_waiting(tmp_path, monkeypatch):
+    """A store and its locks where the first flock try of a waiter finds its file replaced.
+
+    ``replace(store)`` runs between the waiter's open and its flock, as the request that
+    held the session would save (renaming a new file into place) and leave.
+    """
+    from session_counter.sessions import file_lock
+    from session_counter.sessions.file_store import SessionFileStore
+
+    def make(replace):
+        store = SessionFileStore(str(tmp_path / "sessions"), default_timeout=3600)
+        store.set("session:k", {"counter": 127})
+        real_try_flock, replaced = file_lock.try_flock, []
+
+        def try_flock(fd, operation=fcntl.LOCK_EX):
+            if not replaced:
+                replaced.append(True)
+                replace(store)  # its own flocks come back here, and go straight through
+            return real_try_flock(fd, operation)
+
+        monkeypatch.setattr(file_lock, "try_flock", try_flock)
+        return store, file_lock.SessionFileLocks(store, timeout=1)
+    return make
+
+
+def test_a_lock_on_a_file_replaced_meanwhile_is_dropped_for_the_new_file(
+        replaced_while_waiting):
+    store, locks = replaced_while_waiting(
+        lambda store: store.set("session:k", {"counter": 128}))  # grows: renamed in place
+    held = locks.acquire("session:k")
+    try:  # the replaced file was let go, the new one locked and read
+        assert store.get_held(held) == {"counter": 128}
+        assert os.fstat(held.fd).st_ino == os.stat(held.path).st_ino
+    finally:
+        held.release()
+
+
+def test_a_lock_on_a_file_swept_meanwhile_is_a_new_session(replaced_while_waiting):
+    _, locks = replaced_while_waiting(
+        lambda store: store.delete("session:k"))  # the sweep deleted it (expired)
+    assert locks.acquire("session:k") is None
 
 
 @pytest.mark.server
@@ -234,8 +300,9 @@ def test_a_lock_held_by_another_process_gives_503_and_other_clients_go_on():
         status, first, headers = request_json("POST", server.url + "/inc")
         cookie = headers["Set-Cookie"].split(";")[0]
         sid = cookie.split("=", 1)[1]
-        locks = FileSessionLocks(os.path.join(server.instance_path, "session-locks"), 0)
-        with holding(locks.path_for("session:" + sid)):
+        session_file = os.path.join(server.instance_path, "sessions",
+                                    hashed_key("session:" + sid))
+        with holding(session_file):
             status, busy, _ = request_json("POST", server.url + "/inc",
                                            headers={"Cookie": cookie})
             assert status == 503 and "busy" in busy["message"]

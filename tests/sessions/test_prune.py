@@ -76,27 +76,34 @@ def test_a_write_does_not_scan_the_folder(tmp_path, monkeypatch):
     assert cache.get("session:new") == {"counter": 1}
 
 
-def test_a_made_up_cookie_leaves_no_lock_file(app, client):
-    """Locks are taken only for sessions that exist, so random cookies cost no inode."""
+def test_a_made_up_cookie_locks_nothing_and_leaves_no_file_of_its_own(app, client):
+    """The lock is the session file's own flock: a cookie naming no file locks nothing.
+
+    Each of these requests starts a new session (one file each); nothing else is made.
+    """
     from session_counter.sessions.file_lock import lock_folder
 
     for n in range(20):
         client.set_cookie("session", f"{n:043d}")
-        assert client.post("/inc").status_code == 200
-    assert os.listdir(lock_folder(app)) == []
+        assert client.post("/inc", headers=JSON).json["counter"] == 1
+    assert len(os.listdir(app.config["SESSION_DIR"])) == 20
+    assert not os.path.exists(lock_folder(app))
 
 
-def test_prune_removes_lock_files_of_sessions_that_are_gone(app, runner):
+def test_prune_removes_an_older_versions_idle_lock_files(app, runner):
+    """Older versions kept a lock file per session; prune deletes those nobody holds."""
+    import fcntl
+
     from session_counter.sessions.file_lock import lock_folder
 
-    clients = [app.test_client() for _ in range(3)]
-    for c in clients:
-        c.post("/inc")
-        c.post("/inc")  # the second request locks the now existing session
-    folder, locks = app.config["SESSION_DIR"], lock_folder(app)
-    assert sorted(os.listdir(locks)) == sorted(os.listdir(folder))
-    gone = sorted(os.listdir(folder))[0]
-    os.remove(os.path.join(folder, gone))
-    assert runner.invoke(args=["sessions", "prune"]).exit_code == 0
-    assert sorted(os.listdir(locks)) == sorted(os.listdir(folder))
-    assert gone not in os.listdir(locks)
+    folder = lock_folder(app)
+    os.makedirs(folder)
+    for name in ("a" * 64, "b" * 64, "c" * 64):
+        open(os.path.join(folder, name), "w").close()
+    fd = os.open(os.path.join(folder, "b" * 64), os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a worker of the older version holds this one
+        assert runner.invoke(args=["sessions", "prune"]).exit_code == 0
+    finally:
+        os.close(fd)
+    assert os.listdir(folder) == ["b" * 64]
