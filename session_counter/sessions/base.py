@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # Flask-Session makes ids with secrets.token_urlsafe(32): 43 URL-safe characters.
 SESSION_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+# How many routes' @uses_session answers are remembered (each a few hundred bytes).
+ROUTES_REMEMBERED = 1024
 
 
 class SessionLockTimeout(Exception):
@@ -116,11 +118,27 @@ def route_uses_session(app):
     """Tell whether this request goes to a view marked @uses_session.
 
     Flask opens the session before it matches the URL, so match it here (the same
-    adapter, the same answer); a 404, 405 or redirect runs no view at all.
+    adapter, the same answer); a 404, 405 or redirect runs no view at all. The answer
+    depends only on what the matcher is given, so it is remembered per (host or
+    subdomain, path, method, websocket) for ROUTES_REMEMBERED of them at a time.
     """
     adapter = request_ctx.url_adapter
     if adapter is None:  # the request could not be bound (a SERVER_NAME mismatch): no view
         return False
+    key = (adapter.server_name, adapter.subdomain, adapter.path_info, adapter.default_method,
+           adapter.websocket)
+    remembered = app.extensions.setdefault("uses_session_by_route", {})
+    answer = remembered.get(key)
+    if answer is None:
+        answer = match_uses_session(app, adapter)
+        if len(remembered) >= ROUTES_REMEMBERED:  # a scanner's many paths: start again
+            remembered.clear()
+        remembered[key] = answer
+    return answer
+
+
+def match_uses_session(app, adapter):
+    """Match the URL with ``adapter``; tell whether its view is marked @uses_session."""
     try:
         rule, _ = adapter.match(return_rule=True)
     except HTTPException:

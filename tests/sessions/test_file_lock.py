@@ -185,6 +185,24 @@ def test_the_lock_is_released_after_a_lock_timeout(locked_app):
     assert client.post("/inc", headers=JSON).json["counter"] == 2
 
 
+def test_which_routes_use_the_session_is_remembered_within_a_bound(locked_app, monkeypatch):
+    """The @uses_session answer per (host, path, method) is kept for a bounded number of
+    routes: a scanner's thousand paths cannot grow it, and the answers stay right."""
+    from session_counter.sessions import base
+
+    monkeypatch.setattr(base, "ROUTES_REMEMBERED", 8)
+    client, sid = started_client(locked_app)
+    for n in range(20):
+        assert client.get(f"/no-such-page-{n}").status_code == 404
+        assert len(locked_app.extensions["uses_session_by_route"]) <= 8
+    with holding(lock_path(locked_app, sid)):  # /inc still locks, /healthz still does not
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/inc", headers=JSON).status_code == 503
+        assert client.get("/inc").status_code == 503
+        assert client.delete("/healthz").status_code == 405
+    assert client.post("/inc", headers=JSON).json["counter"] == 2
+
+
 def test_session_lock_off_takes_no_lock(tmp_path):
     app = create_app({"TESTING": True, "SESSION_LOCK": False},
                      instance_path=str(tmp_path / "instance"))
