@@ -127,6 +127,8 @@ def summarise(targets, samples):
                      "none_completed": requests == 0,
                      "req_per_s": quotient(requests, sum(s.seconds for s in ss)) or None,
                      "round_req_per_s": [s.rate if s.requests else None for s in ss],
+                     "round_cpu_us_per_request": [quotient(s.cpu_seconds * 1e6, s.requests)
+                                                  for s in ss],
                      "p50_ms": merged_percentile(ss, 50), "p99_ms": merged_percentile(ss, 99),
                      "cpu_us_per_request": quotient(sum(s.cpu_seconds for s in ss) * 1e6,
                                                     requests)})
