@@ -1,13 +1,15 @@
 """Where a per-client POST /inc spends its time, per session store: cProfile over a wrk run.
 
     .venv/bin/python scripts/profile_inc.py [--seconds 10] [--store filesystem --store cookie]
+        [--tree before=/tmp/before]
 
 For each store: start the app on Flask's single-threaded dev server under
 ``python -m cProfile`` (one process, so one profile holds every request), start one
 session, let wrk send POST /inc with that cookie for N seconds (1 connection), stop the
 server (cProfile writes its file on the way out), then print the cumulative time per
 request of the parts that matter (the view, opening and saving the session, the lock,
-the app's hooks) as microseconds per request.
+the app's hooks) as microseconds per request. ``--tree LABEL=FOLDER`` adds a column
+for the filesystem store served by another checkout's code (before/after).
 """
 
 import argparse
@@ -31,26 +33,30 @@ PARTS = [
     ("whole request (wsgi_app)", "flask/app.py", "wsgi_app"),
     ("open the session", "", "open_session"),
     ("save the session", "", "save_session"),
-    ("lock: acquire", "file_lock.py", "acquire"),
+    ("lock: acquire (now: opens, locks and reads the session file)", "file_lock.py",
+     "acquire"),
     ("lock: release (teardown)", "sessions/base.py", "finish_session"),
     ("the view (change)", "client_counter.py", "change"),
     ("app hooks before the view (preprocess_request)", "flask/app.py", "preprocess_request"),
     ("after-request hooks (process_response)", "flask/app.py", "process_response"),
     ("url matching for @uses_session", "sessions/base.py", "route_uses_session"),
-    ("write the file (cachelib set)", "file_store.py", "set"),
-    ("read the file (cachelib get)", "file_store.py", "get"),
+    ("write the file, lock off or before (store's set)", "file_store.py", "set"),
+    ("read the file, lock off or before (store's get)", "file_store.py", "get"),
+    ("write the held file (set_held)", "file_store.py", "set_held"),
+    ("read the held file (get_held)", "file_store.py", "get_held"),
 ]
 
 
-def profile(store, seconds, workdir):
-    """Profile one store; return (requests, {label: us per request})."""
+def profile(store, seconds, workdir, name=None, root=ROOT):
+    """Profile one store (run from the checkout ``root``); return (requests, {label: us})."""
+    name = name or store
     port = free_port()
-    out = os.path.join(workdir, f"{store}.prof")
-    instance = os.path.join(workdir, store)
-    env = server_env(instance, config={"SESSION_STORE": store})
+    out = os.path.join(workdir, f"{name}.prof")
+    instance = os.path.join(workdir, name)
+    env = server_env(instance, {"SESSION_STORE": store}, None, root)
     server = subprocess.Popen(
         [sys.executable, "-m", "cProfile", "-o", out, "-m", "session_counter.servers.serve",
-         "--server", "dev-single", "--port", str(port)], env=env, cwd=ROOT,
+         "--server", "dev-single", "--port", str(port)], env=env, cwd=root,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -91,10 +97,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--store", action="append", dest="stores")
+    parser.add_argument("--tree", action="append", default=[], metavar="LABEL=FOLDER",
+                        help="also profile the filesystem store of another checkout")
     args = parser.parse_args()
     stores = args.stores or ["filesystem", "cookie", "dict"]
+    trees = dict(tree.partition("=")[::2] for tree in args.tree)
+    if not all(label and folder and os.path.isdir(os.path.join(folder, "session_counter"))
+               for label, folder in trees.items()):
+        parser.error("--tree wants LABEL=FOLDER, a checkout of session-counter")
     with tempfile.TemporaryDirectory() as workdir:
         results = {store: profile(store, args.seconds, workdir) for store in stores}
+        for label, folder in trees.items():
+            name = f"filesystem [{label}]"
+            results[name] = profile("filesystem", args.seconds, workdir, label,
+                                    os.path.abspath(folder))
+    stores = list(results)
     labels = [label for label, *_ in PARTS]
     print("| us per request (cProfile, cumulative) | " + " | ".join(stores) + " |")
     print("|---|" + "---|" * len(stores))
