@@ -58,11 +58,7 @@ def test_clients_wait_for_sweeps():
 @pytest.fixture
 def app(tmp_path):
     """An app whose instance folder (sessions, database, secret) is a fresh temp folder."""
-    # The sweep runs in the request here, not in a thread after it: a test that edits a
-    # session file right after a request must not race a sweep reading that folder (the
-    # sweep after the answer has its own tests in tests/sessions/test_sweep.py).
-    app = create_app({"TESTING": True, "SESSION_SWEEP_IN_BACKGROUND": False},
-                     instance_path=str(tmp_path / "instance"))
+    app = create_app({"TESTING": True}, instance_path=str(tmp_path / "instance"))
     for strategy in get_strategies(app).values():
         if strategy.state_lives_in == "process":
             strategy.reset()  # a module global outlives one app; the rest live in tmp_path

@@ -30,7 +30,7 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # what an id looks like (sessions
                         pytest.param("memcached", marks=pytest.mark.memcached)])
 def store(request, tmp_path):
     """An app on one session store, its client with one session, and a way to plant a value."""
-    config = {"TESTING": True, "SESSION_SWEEP_IN_BACKGROUND": False}  # see conftest.app
+    config = {"TESTING": True}
     if request.param == "redis":
         redis_server = request.getfixturevalue("redis_server")
         config["REDIS_URL"] = request.getfixturevalue("redis_url")
