@@ -22,8 +22,9 @@ TERMS = {
     "gap": (r"\bgaps?\b",
             "a number between 1 and the highest number handed out that no client got."),
     "out of range": (r"\bout of range\b",
-                     "an answer outside 1..N, which a counter reset before the race cannot "
-                     "hand out to N requests (it counted on from an earlier run)."),
+                     "an answer outside 1..N, which a counter starting at 0 cannot hand out "
+                     "to N requests: it went on from an earlier count, or requests other "
+                     "than the race's counted too."),
     "lost update": (r"\blost updates?\b",
                     "an increment whose write was overwritten by another write built on the "
                     "same read, so the counter ends lower than the number of increments "
