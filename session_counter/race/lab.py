@@ -179,13 +179,17 @@ def run_shared(settings, report, on_step):
                           for name in requested if name not in offered]
         runs = {name: run_for(name, offered[name]) for name in chosen}
         report.runs = list(runs.values())
-        # A reset reaches one worker process; only a fresh server zeroes every copy.
-        restart = (not settings.url and settings.server in LONG_LIVED_WORKERS
-                   and settings.workers > 1
+        # A reset reaches one worker process: a round's race of its own starts every copy
+        # at 0; without one (several instances), only a fresh server zeroes every copy.
+        restart = (not settings.url and len(urls) > 1
+                   and settings.server in LONG_LIVED_WORKERS and settings.workers > 1
                    and any(run.scope == "process" for run in runs.values()))
         if restart and settings.rounds > 1:
             report.notes.append("a fresh server for every round: a reset reaches only one "
                                 "worker process's copy of a per-process counter")
+        elif len(urls) == 1 and settings.rounds > 1:
+            report.notes.append("a race of its own for every round: every counter, every "
+                                "worker process's copy too, starts at 0")
         steps, done = settings.rounds * len(chosen), 0
         for round_no in range(1, settings.rounds + 1):
             if restart and round_no > 1:

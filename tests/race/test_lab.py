@@ -90,13 +90,27 @@ def test_instances_sharing_redis_hand_out_each_number_once(runner, redis_url):
 
 @pytest.mark.server
 @pytest.mark.slow
-def test_rounds_on_gunicorn_start_from_a_fresh_server(runner):
+def test_rounds_on_gunicorn_each_count_in_a_race_of_their_own(runner):
     report, by_name = race(runner, "--server", "gunicorn", "--workers", "2", "--clients", "20",
                            "--rounds", "2", "--strategy", "thread_lock", "--strategy", "sqlite")
-    assert "fresh server for every round" in " ".join(report["notes"])
+    assert "a race of its own for every round" in " ".join(report["notes"])
+    assert len(report["servers"]) == 1  # no fresh server needed
+    assert not by_name["thread_lock"]["inconclusive"]
     for item in by_name["thread_lock"]["rounds"]:  # each copy counted from 0 again
         assert item["final_value"] == 20 and min(item["duplicated_values"] or [1]) == 1
     assert exact(by_name["sqlite"])
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_rounds_over_instances_start_from_fresh_servers(runner):
+    """Two instances, two registries: no race id spans both, so each round gets new servers."""
+    report, by_name = race(runner, "--server", "gunicorn", "--workers", "2", "--instances", "2",
+                           "--clients", "20", "--rounds", "2", "--strategy", "thread_lock")
+    assert "fresh server for every round" in " ".join(report["notes"])
+    assert len(report["servers"]) == 4
+    for item in by_name["thread_lock"]["rounds"]:
+        assert item["final_value"] == 20 and min(item["duplicated_values"] or [1]) == 1
 
 
 @pytest.mark.server
