@@ -2,8 +2,8 @@
 
 Anyone who reads a session id can send it as a cookie and be that client, so an id
 never goes to disk as a name or into a log line. The store key ("session:<id>") is
-hashed with sha256: the full hex digest names the session's file and lock file, and its
-first 12 characters name the session in logs, so an operator can find the file
+hashed with sha256: the full hex digest names the session's file (whose flock is its
+lock), and its first 12 characters name the session in logs, so an operator can find the file
 (``ls instance/sessions/<those 12>*``) but nobody can turn a log line back into a cookie.
 """
 
@@ -13,7 +13,7 @@ LOG_HASH_CHARS = 12  # 48 bits: enough to tell sessions apart in a log, useless 
 
 
 def hashed_key(store_id):
-    """Return the sha256 hex digest of a session's store key (its file and lock name)."""
+    """Return the sha256 hex digest of a session's store key (its file's name)."""
     return hashlib.sha256(store_id.encode()).hexdigest()
 
 
