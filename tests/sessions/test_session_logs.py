@@ -53,7 +53,6 @@ def store(request, tmp_path):
             raw_client.set(f"session:{sid}", raw)
             raw_client.close()
         else:
-            app.session_interface.sweeper.join()  # the first request's sweep would delete it
             path = os.path.join(app.config["SESSION_DIR"], hashed_key(f"session:{sid}"))
             with open(path, "r+b") as f:
                 f.write(raw)
