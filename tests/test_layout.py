@@ -1,6 +1,7 @@
 """The package's layout: rooms by job, no import cycle, a light `import session_counter`."""
 
 import ast
+import glob
 import json
 import os
 import re
@@ -168,3 +169,40 @@ def test_readme_is_a_front_door_that_links_every_deep_dive():
                                            "security", "configuration")} <= linked
     for path in linked:
         assert os.path.exists(os.path.join(PROJECT_ROOT, path)), path
+
+
+def layout_map():
+    """The paths docs/layout.md's tree names: each .py/.sh under the folders above it."""
+    with open(os.path.join(PROJECT_ROOT, "docs", "layout.md")) as f:
+        tree = f.read().split("```")[1]
+    folders, named = [], set()  # folders: (indent, name) of the folders this line is in
+    for line in tree.splitlines():
+        indent = len(line) - len(line.lstrip())
+        first = line.split()[0] if line.strip() else ""
+        if first.endswith("/"):
+            while folders and folders[-1][0] >= indent:
+                folders.pop()
+            folders.append((indent, first.rstrip("/")))
+            # a package's line stands for its __init__.py (whose docstring says the same)
+            init = "/".join(name for _, name in folders) + "/__init__.py"
+            if os.path.exists(os.path.join(PROJECT_ROOT, init)):
+                named.add(init)
+            continue
+        if indent == 0:
+            folders = []
+        prefix = "/".join(name for _, name in folders)
+        for file_name in re.findall(r"\b[\w]+\.(?:py|sh)\b", line):
+            named.add(f"{prefix}/{file_name}" if prefix else file_name)
+    return named
+
+
+def test_the_layout_map_names_every_module_and_script_and_nothing_gone():
+    named = layout_map()
+    modules = {os.path.relpath(path, PROJECT_ROOT)
+               for folder in ("session_counter", "scripts")
+               for path in glob.glob(os.path.join(PROJECT_ROOT, folder, "**", "*.*"),
+                                     recursive=True)
+               if path.endswith((".py", ".sh"))}
+    assert modules - named == set(), "not in docs/layout.md"
+    assert {path for path in named if not os.path.exists(os.path.join(PROJECT_ROOT, path))} \
+        == set(), "named in docs/layout.md but gone"
