@@ -58,7 +58,9 @@ def test_sessions_live_in_memcached_not_on_disk(make_app, memcached_url, memcach
         assert raw.get(f"session:{session_id(client)}") == b"\x82\xaa_permanent\xc3\xa7counter\x03"
         # the lifetime (31 days) is memcached's expiry: the meta command's t flag says it
         ttl = int(raw.raw_command(f"mg session:{session_id(client)} t", b"\r\n").split(b"t")[-1])
-        assert 31 * 24 * 3600 - 60 < ttl <= 31 * 24 * 3600 + 1  # memcached's clock: whole s
+        # over 30 days memcached takes an absolute Unix time, which it turns into its own
+        # whole-second clock: the TTL it reports can read 2 s over (seen once in a full run)
+        assert 31 * 24 * 3600 - 60 < ttl <= 31 * 24 * 3600 + 5
         assert raw.get(f"lock:session:{session_id(client)}") is None  # given back
     finally:
         raw.close()
