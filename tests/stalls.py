@@ -45,6 +45,28 @@ def frozen(pids):
     try:
         yield
     finally:
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        go_on(pids)
+
+
+def go_on(pids):
+    """Let stopped processes ``pids`` go on (SIGCONT); one already gone is skipped."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
+
+@contextlib.contextmanager
+def frozen_at_most(pids, seconds):
+    """``frozen(pids)``, but they go on after ``seconds`` even if the block still runs.
+
+    For a browser: it may hold a connection that a now stopped worker accepted before (a
+    preconnect), and a page load on it would wait for that worker; bounded, it is served
+    late (by that worker) instead of never.
+    """
+    thaw = threading.Timer(seconds, go_on, args=(list(pids),))
+    with frozen(pids):
+        thaw.start()
+        try:
+            yield
+        finally:
+            thaw.cancel()
