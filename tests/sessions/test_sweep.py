@@ -42,6 +42,9 @@ def test_300_expired_sessions_are_gone_within_100_new_sessions(sweep_app):
     """Lifetime 2 s: 300 sessions expire; new clients alone (no cron) delete them all."""
     app = sweep_app(PERMANENT_SESSION_LIFETIME=2, SESSION_SWEEP_SECONDS=3600)
     expired = {new_session(app) for _ in range(300)}
+    # the new clients below live an hour: on a slow machine the loop may outlast 2 s, and
+    # a fresh session that expired meanwhile would rightly be swept too
+    app.config["PERMANENT_SESSION_LIFETIME"] = 3600
     time.sleep(3)
     fresh = set()
     while expired & session_files(app):
