@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 FILE = "races.sqlite"  # in the instance folder
 GRACE = 30.0  # seconds an ended race's row stays: longer than any request takes
 CLEAN_TRIES = 3  # sweeps that try to drop an ended race's counters before giving up
+KEEP_IDLE = 8  # idle registry connections one process keeps
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS races (id TEXT PRIMARY KEY, started REAL NOT NULL,
     expires REAL NOT NULL, tries INTEGER NOT NULL DEFAULT 0);
@@ -39,32 +40,58 @@ class Registry:
         self.path, self.strategies = path, strategies
         self.max_live, self.lifetime, self.clock = max_live, lifetime, clock
         self.grace = GRACE
-        self._local = threading.local()
+        # Idle connections of this process, lent one per call: a connection per thread
+        # would be one per request where each request has a thread or greenlet of its
+        # own (the dev server, gevent), each opened and its schema run again (~0.1 ms).
+        self._idle, self._pid = [], None
+        self._guard = threading.Lock()
 
-    def _connection(self):
-        """Return this thread's connection (opened lazily, again after a fork)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def _take(self):
+        """Return an idle connection of this process, or a new one (none survive a fork)."""
+        with self._guard:
+            if self._pid != os.getpid():
+                self._idle, self._pid = [], os.getpid()
+            if self._idle:
+                return self._idle.pop()
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        try:
             conn.executescript(SCHEMA)
-            self._local.conn, self._local.pid = conn, os.getpid()
+        except BaseException:
+            conn.close()
+            raise
         return conn
+
+    def _give_back(self, conn):
+        """Keep a connection for the next call (at most KEEP_IDLE of them), else close it."""
+        with self._guard:
+            if self._pid == os.getpid() and len(self._idle) < KEEP_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _run(self, work, write=False):
         """Return ``work(conn)`` in one transaction (BEGIN IMMEDIATE to write); 503 on failure."""
         try:
-            conn = self._connection()
+            conn = self._take()
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"the race registry {self.path} failed: {error}") from error
+        try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 result = work(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
+                self._give_back(conn)  # rolled back: as good as new
+                conn = None
                 raise
             conn.execute("COMMIT")
-            return result
         except sqlite3.Error as error:
-            self._local.conn = None
+            if conn is not None:  # in an unknown state: never lent again
+                conn.close()
             raise StoreUnavailable(f"the race registry {self.path} failed: {error}") from error
+        self._give_back(conn)
+        return result
 
     def start(self):
         """Issue a fresh race id and make its counters at 0; 429 when K races are live."""

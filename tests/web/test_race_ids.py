@@ -155,3 +155,24 @@ def test_an_expired_id_is_410_then_404_and_touches_nothing(app, client, clock):
 def test_a_cross_site_start_is_refused(client):
     answer = client.post("/api/race/start", headers={**JSON, "Origin": "http://evil.example"})
     assert answer.status_code == 403
+
+
+def test_checks_from_a_new_thread_each_reuse_one_connection(app, client, monkeypatch):
+    # The dev server gives each request a thread of its own, gevent a greenlet: a
+    # connection per thread was one opened (and its schema run) per race request.
+    import sqlite3
+    import threading
+
+    race = start(client).json["race"]
+    opened = []
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: opened.append(a) or connect(*a, **k))
+    answers = []
+    for _ in range(20):  # one after another: each finds the last one's connection idle
+        thread = threading.Thread(target=lambda: answers.append(
+            client.application.test_client().post(
+                "/shared/sqlite/inc", headers={**JSON, "X-Race-Id": race}).json["value"]))
+        thread.start()
+        thread.join()
+    assert answers == list(range(1, 21))
+    assert [path for path, *_ in opened if str(path).endswith("races.sqlite")] == []
