@@ -3,9 +3,9 @@
 A race started from the page counts in counters of its own (strategies/namespaces.py),
 named by the id issued here. Every worker process of a server reads the same registry,
 a SQLite file in the instance folder, so an id issued by one is known to all. When a race
-finishes its counters are dropped at once; an expired race's, by the next start or finish.
-The row of an ended race stays GRACE seconds more, and its counters are dropped again
-then: a request checked just before the end may still have written one.
+finishes its counters are dropped at once. The row of an ended race (finished or expired)
+stays GRACE seconds more; then the next start or finish drops its counters (again, for a
+finished one: a request checked just before the end may still have written one).
 """
 
 import logging
