@@ -46,6 +46,13 @@ FIXED_ROWS = [
     ("new_nosweep", "/inc, new session each, sweep off", "sweep_off", "POST", "/inc", False),
 ]
 ALWAYS = {"bare", "inc_lock"}  # the baselines every check needs
+# The per-client rows whose sessions live in a store server, when its URL is given: key,
+# label, server (the strategies' "stores" server, or one like it), setting, SESSION_STORE.
+STORE_SESSION_ROWS = [
+    ("inc_redis", "/inc, Redis sessions, lock on", "stores", "REDIS_URL", "redis"),
+    ("inc_memcached", "/inc, sessions in memcached, lock on", "memcached_sessions",
+     "MEMCACHED_URL", "memcached"),
+]
 
 
 def servers_for(only):
@@ -53,6 +60,12 @@ def servers_for(only):
     if only is None:
         return None
     return {"main"} | {server for key, _, server, *_ in FIXED_ROWS if key in only}
+
+
+def session_stores(stores, only):
+    """Return {server: SESSION_STORE} of the STORE_SESSION_ROWS the bench measures."""
+    return {server: store for key, _, server, setting, store in STORE_SESSION_ROWS
+            if setting in stores and (only is None or key in only)}
 
 
 def build_targets(servers, cookies, connections, stores, only=None, trees=()):
@@ -70,11 +83,12 @@ def build_targets(servers, cookies, connections, stores, only=None, trees=()):
     for s in strategies:
         targets.append(Target(f"shared_{s['name']}", f"/shared/{s['name']}/inc", "main",
                               "POST", f"/shared/{s['name']}/inc", safe_against=s["safe_against"]))
+    for key, label, server, setting, _ in STORE_SESSION_ROWS:
+        if setting in stores and server in servers:
+            targets.append(Target(key, label, server, "POST", "/inc",
+                                  new_sessions(servers[server].url, connections)))
     if "stores" in servers:
         url = servers["stores"].url
-        if "REDIS_URL" in stores:
-            targets.append(Target("inc_redis", "/inc, Redis sessions, lock on", "stores",
-                                  "POST", "/inc", new_sessions(url, connections)))
         known = {s["name"] for s in strategies}
         for s in get_json(url + "/api/strategies"):
             if s["name"] not in known:  # reset first: memcached counts only once reset
@@ -173,7 +187,8 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
         stores = stores or {}
         trees = trees or {}
         servers, cookies = start_servers(root, model, workers, session_counts, stores,
-                                         servers_for(only), trees)
+                                         servers_for(only), trees,
+                                         session_stores(stores, only))
         targets = build_targets(servers, cookies, connections, stores, only, trees)
         samples = run_rounds(targets, servers, load, connections, rounds, duration, warmup,
                              root, say)
@@ -206,7 +221,8 @@ def run_bench(model="gunicorn", workers=2, connections=4, rounds=5, duration=3.0
 @click.option("--sessions", "session_counts", default="100,10000,100000", show_default=True,
               help="session files stored for the scaling rows, comma-separated ('' for none)")
 @click.option("--redis-url", default=None, help="also measure Redis (sessions and strategies)")
-@click.option("--memcached-url", default=None, help="also measure the memcached strategies")
+@click.option("--memcached-url", default=None,
+              help="also measure memcached (sessions and strategies)")
 @click.option("--postgres-url", default=None, help="also measure the PostgreSQL strategies")
 @click.option("--contention", default=0, show_default=True, type=click.IntRange(0, 1000),
               help="then fire a burst of this many simultaneous clients at every strategy, "

@@ -45,13 +45,15 @@ def get_json(url):
         return json.load(answer)
 
 
-def start_servers(root, model, workers, session_counts, stores, needed=None, trees=None):
+def start_servers(root, model, workers, session_counts, stores, needed=None, trees=None,
+                  session_stores=None):
     """Start every server the bench needs, in parallel; return ({name: server}, cookies).
 
     ``stores`` ({"REDIS_URL": url, ...}) go to one more server, "stores": the strategies
     that need a store server are measured there (and sessions in Redis, with REDIS_URL).
-    ``needed`` (names) leaves out the other fixed servers; ``trees`` ({label: folder})
-    adds the servers of other checkouts (trees.py).
+    ``session_stores`` ({name: SESSION_STORE}) sets where the sessions of "stores", or
+    of a server like it, live. ``needed`` (names) leaves out the other fixed servers;
+    ``trees`` ({label: folder}) adds the servers of other checkouts (trees.py).
     """
     from .. import create_app
     from ..servers.harness import PROJECT_ROOT, start_server
@@ -72,6 +74,9 @@ def start_servers(root, model, workers, session_counts, stores, needed=None, tre
     if stores:
         specs["stores"] = {**stores, "SESSION_LOCK": True}
         roots["stores"] = PROJECT_ROOT
+    for name, store in (session_stores or {}).items():
+        specs[name] = {**stores, "SESSION_STORE": store, "SESSION_LOCK": True}
+        roots[name] = PROJECT_ROOT
     cookies = {}
     for count in session_counts:
         folder = os.path.join(root, f"sessions_{count}")

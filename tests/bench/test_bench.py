@@ -168,8 +168,9 @@ def test_bench_reports_every_row_with_measured_ratios(app, runner, redis_option)
                 "inc_cookie", "inc_dict", "inc_seed"}
     expected |= {f"shared_{name}" for name in get_strategies(app)}
     if extra:
-        expected |= {"inc_redis"} | {f"shared_{cls.name}" for cls in STRATEGY_CLASSES
-                                     if cls.store in ("redis", "memcached")}
+        expected |= {"inc_redis", "inc_memcached"}  # sessions in each store server
+        expected |= {f"shared_{cls.name}" for cls in STRATEGY_CLASSES
+                     if cls.store in ("redis", "memcached")}
     expected |= {f"sessions_{n}" for n in sessions.split(",") if n}
     assert set(rows) == expected
     for row in rows.values():
