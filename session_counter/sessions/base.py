@@ -8,7 +8,10 @@ session; and, with ``SESSION_LOCK``, one client's session is locked from load to
 """
 
 import logging
+import os
 import re
+import socket
+import uuid
 
 from flask import current_app, g, request
 from flask.globals import request_ctx
@@ -27,6 +30,17 @@ ROUTES_REMEMBERED = 1024
 
 class SessionLockTimeout(Exception):
     """The session stayed locked by other requests for longer than the timeout."""
+
+    @classmethod
+    def after(cls, timeout):
+        """Return the error of a lock not taken within ``timeout`` s (every store's words)."""
+        return cls(f"this session has been busy for {timeout:g} s (other requests of the "
+                   "same client hold it); try again")
+
+
+def lock_token():
+    """Return a new session-lock value that says who holds it: host, pid, then random."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
 
 
 class LockingSessionMixin:

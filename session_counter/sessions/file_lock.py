@@ -58,9 +58,7 @@ class SessionFileLocks:
                 os.close(fd)
                 raise
             os.close(fd)
-        raise SessionLockTimeout(
-            f"this session has been busy for {self.timeout:g} s "
-            "(other requests of the same client hold it); try again")
+        raise SessionLockTimeout.after(self.timeout)
 
 
 class HeldSessionFile:

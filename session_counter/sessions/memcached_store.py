@@ -16,16 +16,14 @@ request whose lease ran out never deletes the lock another request holds now.
 """
 
 import logging
-import os
 import socket
-import uuid
 
 from flask_session.memcached import MemcachedSessionInterface
 from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 
 from ..clients.memcached import call_memcached, client_for, unavailable
 from ..errors import StoreUnavailable
-from .base import LockingSessionMixin, SessionLockTimeout
+from .base import LockingSessionMixin, SessionLockTimeout, lock_token
 from .codec import MsgpackOnlySerializer, decode_session
 from .file_lock import pauses
 from .ids import log_name
@@ -52,14 +50,9 @@ class MemcachedSessionLocks:
         self.lease = int(lease)
         self.url = url
 
-    @staticmethod
-    def token():
-        """Return a new lock value that says who holds the lock: host, pid, then random."""
-        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}".encode()
-
     def acquire(self, key):
         """Lock the session stored under ``key``; return a handle with release()."""
-        token = self.token()
+        token = lock_token().encode()
         for _ in pauses(self.timeout):
             try:
                 taken = self.client.add(f"lock:{key}", token, expire=self.lease, noreply=False)
@@ -69,9 +62,7 @@ class MemcachedSessionLocks:
                 raise unavailable(self.url, error, "locking this session") from error
             if taken:
                 return _MemcachedLockHandle(self, key, token)
-        raise SessionLockTimeout(
-            f"this session has been busy for {self.timeout:g} s "
-            "(other requests of the same client hold it); try again")
+        raise SessionLockTimeout.after(self.timeout)
 
     def give_back(self, key, token, held=True):
         """Delete the lock of ``key`` if it still holds ``token``; tell whether it did.

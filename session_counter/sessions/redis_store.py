@@ -7,15 +7,12 @@ new connections by itself once Redis is back.
 """
 
 import logging
-import os
-import socket
-import uuid
 
 from flask_session.redis import RedisSessionInterface
 from redis.exceptions import LockError, RedisError
 
 from ..clients.redis import call_redis, client_for, may_have_run, unavailable
-from .base import LockingSessionMixin, SessionLockTimeout
+from .base import LockingSessionMixin, SessionLockTimeout, lock_token
 from .codec import MsgpackOnlySerializer, decode_session
 from .ids import log_name
 
@@ -36,16 +33,11 @@ class RedisSessionLocks:
         self.lease = lease
         self.url = url
 
-    @staticmethod
-    def token():
-        """Return a new lock value that says who holds the lock: host, pid, then random."""
-        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
-
     def acquire(self, key):
         """Lock the session stored under ``key``; return a handle with release()."""
         lock = self.client.lock(f"lock:{key}", timeout=self.lease, sleep=0.005,
                                 blocking_timeout=self.timeout, thread_local=False)
-        token = self.token()
+        token = lock_token()
         try:
             acquired = lock.acquire(token=token)
         except RedisError as error:
@@ -55,9 +47,7 @@ class RedisSessionLocks:
                                   f"({self.lease:g} s)") from error
             raise unavailable(self.url, error, "locking this session") from error
         if not acquired:
-            raise SessionLockTimeout(
-                f"this session has been busy for {self.timeout:g} s "
-                "(other requests of the same client hold it); try again")
+            raise SessionLockTimeout.after(self.timeout)
         return _RedisLockHandle(lock, key)
 
     @staticmethod
