@@ -41,6 +41,11 @@ class PostgresStrategy(CounterStrategy):
         """Return the name of this strategy's row in ``namespace`` (a race's: name@race-<id>)."""
         return scoped(self.name, namespace)
 
+    def missing_row(self, namespace):
+        """Return the 503 of a race whose row is not there (its start could not make it)."""
+        return StoreUnavailable(f"{self.name}: no counter row {self.row_in(namespace)!r} "
+                                "in PostgreSQL; reset it first")
+
     def current(self, namespace=DEFAULT):
         """Return the stored value."""
         with self.connection("reading the shared counter", changes=False) as conn:
@@ -105,6 +110,5 @@ class Postgres(PostgresStrategy):
                 f"UPDATE {TABLE} SET value = value + 1 WHERE name = %s RETURNING value",
                 (self.row_in(namespace),)).fetchone()
         if row is None:  # a race whose row its start could not make, or one already dropped
-            raise StoreUnavailable(f"{self.name}: no counter row {self.row_in(namespace)!r} "
-                                   "in PostgreSQL; reset it first")
+            raise self.missing_row(namespace)
         return self.mark_atomic(row[0])

@@ -20,5 +20,8 @@ class PostgresForUpdate(PostgresStrategy):
         with self.connection("handing out the next number") as conn, conn.transaction():
             value = self.mark_read(read_row(conn, row, lock="FOR UPDATE")) + 1
             self.widen_race_window()
-            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, row))
+            updated = conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s",
+                                   (value, row)).rowcount
+        if not updated:  # no row: it wrote nowhere, and would hand out 1 again and again
+            raise self.missing_row(namespace)
         return self.mark_wrote(value)  # the write counts once committed

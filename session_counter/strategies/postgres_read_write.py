@@ -21,5 +21,8 @@ class PostgresReadWrite(PostgresStrategy):
             conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             value = self.mark_read(read_row(conn, row)) + 1
             self.widen_race_window()
-            conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s", (value, row))
+            updated = conn.execute(f"UPDATE {TABLE} SET value = %s WHERE name = %s",
+                                   (value, row)).rowcount
+        if not updated:  # no row: it wrote nowhere, and would hand out 1 again and again
+            raise self.missing_row(namespace)
         return self.mark_wrote(value)  # the write counts once committed

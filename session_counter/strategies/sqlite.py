@@ -66,6 +66,14 @@ class SQLiteStrategy(CounterStrategy):
         """Return the name of this strategy's row in ``namespace``."""
         return scoped(self.row, namespace)
 
+    def missing_row(self, namespace):
+        """Return the 503 of a race whose row is not there (its start could not make it).
+
+        Counting on would write nowhere and hand out 1 again and again.
+        """
+        return StoreUnavailable(f"{self.name}: no counter row {self.row_in(namespace)!r} "
+                                f"in {self.path}; reset it first")
+
     def read(self, conn, namespace=DEFAULT):
         """Return the row's value (0 if the row is missing)."""
         row = conn.execute("SELECT value FROM counters WHERE name = ?",
@@ -103,9 +111,8 @@ class SQLite(SQLiteStrategy):
         rows = self.run(lambda conn: conn.execute(
             "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
             (self.row_in(namespace),)).fetchall())  # step to the end before the commit
-        if not rows:  # a race whose row its start could not make, or one already dropped
-            raise StoreUnavailable(f"{self.name}: no counter row {self.row_in(namespace)!r} "
-                                   f"in {self.path}; reset it first")
+        if not rows:
+            raise self.missing_row(namespace)
         return self.mark_atomic(rows[0][0])
 
 

@@ -28,4 +28,9 @@ class SQLiteCAS(SQLiteStrategy):
         swapped = self.run(lambda conn: conn.execute(
             "UPDATE counters SET value = :new WHERE name = :name AND value = :old",
             {"new": old + 1, "name": self.row_in(namespace), "old": old}).rowcount)
-        return self.mark_wrote(old + 1) if swapped == 1 else None
+        if swapped == 1:
+            return self.mark_wrote(old + 1)
+        if old == 0 and not self.run(lambda conn: conn.execute(  # lost, or no row to swap?
+                "SELECT 1 FROM counters WHERE name = ?", (self.row_in(namespace),)).fetchone()):
+            raise self.missing_row(namespace)  # else 10,000 swaps that can never land
+        return None

@@ -23,6 +23,9 @@ class SQLiteReadWrite(SQLiteStrategy):
         """
         value = self.mark_read(self.current(namespace)) + 1
         self.widen_race_window()
-        self.run(lambda conn: conn.execute("UPDATE counters SET value = ? WHERE name = ?",
-                                           (value, self.row_in(namespace))))
+        updated = self.run(lambda conn: conn.execute(
+            "UPDATE counters SET value = ? WHERE name = ?",
+            (value, self.row_in(namespace))).rowcount)
+        if not updated:
+            raise self.missing_row(namespace)
         return self.mark_wrote(value)

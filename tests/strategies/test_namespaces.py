@@ -186,3 +186,29 @@ def test_a_memcached_race_counter_lost_is_refused_not_restarted(app_for, memcach
     strategy.client.delete(strategy.key_in(race))
     with pytest.raises(StoreUnavailable):
         strategy.increment(race)
+
+
+def row_strategies():
+    """The strategies that keep a race's counter in a row of a table (SQLite, PostgreSQL)."""
+    return [param for param in every_strategy()
+            if param.values[0].store in ("sqlite", "postgresql")
+            and param.values[0].name != "postgres_sequence"]
+
+
+@pytest.mark.parametrize("cls", row_strategies())
+def test_a_race_row_its_start_could_not_make_is_503_not_1_again(cls, app_for):
+    """A race whose row is missing (its reset failed at the start: the store was down)
+    answers 503 on every increment: a read-then-write used to write nowhere and hand out
+    1, 1, 1 (duplicates the race did not make), a compare-and-swap to lose 10,000 swaps."""
+    app = app_for(cls)
+    strategy = get_strategies(app)[cls.name]
+    race = app.test_client().post("/api/race/start", headers=JSON).json["race"]
+    strategy.forget(race)  # as a start whose reset of this strategy failed leaves it
+    client = app.test_client()
+    for _ in range(3):
+        answer = client.post(f"/shared/{cls.name}/inc", headers={**JSON, "X-Race-Id": race})
+        assert answer.status_code == 503, answer.get_data(as_text=True)
+        assert "no counter row" in answer.json["message"]
+    assert not residue(strategy, race)
+    if strategy.counts_retries():
+        assert strategy.retries == 0
