@@ -55,6 +55,16 @@ STORE_SESSION_ROWS = [
 ]
 
 
+def unknown_rows(only, counts):
+    """Return the keys of ``only`` that name no row the bench can measure (sorted)."""
+    from ..strategies import STRATEGY_CLASSES
+
+    known = ({key for key, *_ in FIXED_ROWS} | {key for key, *_ in STORE_SESSION_ROWS}
+             | {f"shared_{cls.name}" for cls in STRATEGY_CLASSES}
+             | {f"sessions_{count}" for count in counts})
+    return sorted(only - known)
+
+
 def servers_for(only):
     """Return the names of the servers the rows in ``only`` need (None: every server)."""
     if only is None:
@@ -251,6 +261,11 @@ def bench_command(model, workers, connections, rounds, duration, warmup, session
         raise click.BadParameter("counts must be at least 1", param_hint="--sessions")
     trees = parse_trees(tree_options)
     only = None if only is None else {key.strip() for key in only.split(",") if key.strip()}
+    if only is not None and unknown_rows(only, counts):  # else measured silently without
+        raise click.BadParameter(
+            f"no row called {', '.join(unknown_rows(only, counts))}; rows: "
+            f"{', '.join(key for key, *_ in FIXED_ROWS + STORE_SESSION_ROWS)}, "
+            "shared_<strategy>, sessions_<a count of --sessions>", param_hint="--only")
     if os.environ.get("SESSION_COUNTER_REDIS_URL"):
         raise click.ClickException("the bench decides where sessions live: unset "
                                    "SESSION_COUNTER_REDIS_URL and pass --redis-url instead")

@@ -215,6 +215,10 @@ def test_unreachable_redis_is_a_clear_error(runner):
     (["--sessions", "0"], "at least 1"),
     (["--model", "nginx"], "nginx"),
     (["--rounds", "0"], "not in the range"),
+    # a misspelt row was measured silently without it (bare and inc_lock only)
+    (["--only", "inc_coookie"], "no row called inc_coookie; rows: bare, inc_lock,"),
+    (["--only", "shared_nosuch,inc_cookie"], "no row called shared_nosuch"),
+    (["--only", "sessions_500", "--sessions", "100"], "no row called sessions_500"),
 ])
 def test_bad_options_are_clear_errors(runner, args, complaint):
     """Bad input: a usage error naming the problem, never a traceback."""
