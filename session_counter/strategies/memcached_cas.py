@@ -24,7 +24,7 @@ class MemcachedCAS(MemcachedStrategy):
         """One gets and one cas: the new number, or None when another client wrote first."""
         key = self.key_in(namespace)
         raw, version = self._run("reading the shared counter", self.client.gets, key)
-        value = self.mark_read(self.parse(raw)) + 1
+        value = self.mark_read(self.parse(raw, namespace)) + 1
         self.widen_race_window()
         stored = self._run("storing the next number", self.client.cas, key,
                            str(value).encode(), version)

@@ -49,7 +49,7 @@ class MemcachedStrategy(CounterStrategy):
         """Return the key of this strategy's counter in ``namespace``."""
         return scoped(self.key, namespace)
 
-    def parse(self, raw):
+    def parse(self, raw, namespace=DEFAULT):
         """Return the stored number; a missing key is a lost counter, not a zero."""
         if raw is None:
             raise self.lost()
@@ -57,12 +57,13 @@ class MemcachedStrategy(CounterStrategy):
             return int(raw)
         except ValueError:
             raise StoreUnavailable(f"memcached at {self.url} holds {raw[:40]!r} under "
-                                   f"{self.key}, not a number; reset the counter") from None
+                                   f"{self.key_in(namespace)}, not a number; reset the "
+                                   "counter") from None
 
     def current(self, namespace=DEFAULT):
         """Return the stored value (503 when memcached has lost it)."""
         return self.parse(self._run("reading the shared counter", self.client.get,
-                                    self.key_in(namespace)))
+                                    self.key_in(namespace)), namespace)
 
     def reset(self, namespace=DEFAULT):
         """Store 0: the one way a counter starts (again); a race's starts with the race."""

@@ -212,3 +212,15 @@ def test_a_race_row_its_start_could_not_make_is_503_not_1_again(cls, app_for):
     assert not residue(strategy, race)
     if strategy.counts_retries():
         assert strategy.retries == 0
+
+
+@pytest.mark.memcached
+@pytest.mark.parametrize("name", ["memcached_get_set", "memcached_cas"])
+def test_junk_under_a_memcached_race_key_is_named_by_that_key(app_for, name):
+    """The 503 names the key that holds junk: the race's, not the table's."""
+    cls = next(c for c in STRATEGY_CLASSES if c.name == name)
+    strategy = get_strategies(app_for(cls))[name]
+    race = "0123456789abcdef" * 2  # a well-formed id: the strategy is called directly
+    strategy.client.set(strategy.key_in(race), b"junk")
+    with pytest.raises(StoreUnavailable, match=f"under {strategy.key_in(race)}, not a number"):
+        strategy.increment(race)
