@@ -89,9 +89,17 @@ class Registry:
         except sqlite3.Error as error:
             if conn is not None:  # in an unknown state: never lent again
                 conn.close()
+            self._drop_idle()  # the file may be damaged or gone: open it afresh next time
             raise StoreUnavailable(f"the race registry {self.path} failed: {error}") from error
         self._give_back(conn)
         return result
+
+    def _drop_idle(self):
+        """Close this process's idle connections (they may hold a deleted file open)."""
+        with self._guard:
+            idle, self._idle = (self._idle if self._pid == os.getpid() else []), []
+        for conn in idle:
+            conn.close()
 
     def start(self):
         """Issue a fresh race id and make its counters at 0; 429 when K races are live."""

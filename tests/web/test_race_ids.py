@@ -176,3 +176,23 @@ def test_checks_from_a_new_thread_each_reuse_one_connection(app, client, monkeyp
         thread.join()
     assert answers == list(range(1, 21))
     assert [path for path, *_ in opened if str(path).endswith("races.sqlite")] == []
+
+
+def test_a_damaged_registry_is_503_for_races_only_until_its_file_is_deleted(app, client):
+    """Junk in instance/races.sqlite: every race request 503 naming it, the table untouched;
+    no repair of its own (docs/faults.md): once the file is deleted, races start again."""
+    race = start(client).json["race"]
+    before = table(client)
+    path = registry_of(app).path
+    with open(path, "r+b") as f:
+        f.write(b"junk" * 1024)
+    refused = start(client)
+    assert refused.status_code == 503 and "race registry" in refused.json["message"]
+    inc = client.post("/shared/sqlite/inc", headers={**JSON, "X-Race-Id": race})
+    assert inc.status_code == 503 and "race registry" in inc.json["message"]
+    assert client.post("/shared/sqlite/inc", headers=JSON).json["value"] == before["sqlite"] + 1
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    again = start(client)
+    assert again.status_code == 201, again.json
