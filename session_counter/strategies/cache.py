@@ -8,7 +8,7 @@ from flask_caching import Cache as FlaskCache
 
 from ..errors import StoreUnavailable
 from .base import READ_THEN_WRITE, CounterStrategy
-from .namespaces import DEFAULT, race_only, scoped
+from .namespaces import DEFAULT, forget_file, race_only, scoped
 
 CACHE_FOLDER = "shared-cache"  # in the instance folder
 
@@ -104,13 +104,7 @@ class CacheStrategy(CounterStrategy):
     def forget(self, namespace):
         """Delete a race's value and its marker."""
         self.cache.delete(self.key_in(race_only(namespace)))
-        try:
-            os.unlink(self.started_in(namespace))
-        except FileNotFoundError:
-            pass
-        except OSError as error:
-            raise StoreUnavailable(f"cannot delete {self.started_in(namespace)}: "
-                                   f"{error.strerror}") from error
+        forget_file(self.started_in(namespace))
 
     def _write(self, value, namespace):
         if not self.cache.set(self.key_in(namespace), value):

@@ -6,7 +6,7 @@ import os
 from ..errors import StoreUnavailable
 from ..sessions.file_lock import flock_within
 from .base import LOCK, PROCESSES, THREADS, CounterStrategy
-from .namespaces import DEFAULT, race_only, scoped
+from .namespaces import DEFAULT, forget_file, race_only, scoped
 
 
 class FileLock(CounterStrategy):
@@ -81,10 +81,4 @@ class FileLock(CounterStrategy):
 
     def forget(self, namespace):
         """Delete a race's counter file."""
-        path = self.path_in(race_only(namespace))
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as error:
-            raise StoreUnavailable(f"cannot delete {path}: {error.strerror}") from error
+        forget_file(self.path_in(race_only(namespace)))

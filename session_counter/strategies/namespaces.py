@@ -7,8 +7,11 @@ its own (a Redis key, a row, a file...), under ``scoped(name, namespace)``; the 
 and so the safety, is the same in every namespace.
 """
 
+import os
 import re
 import threading
+
+from ..errors import StoreUnavailable
 
 DEFAULT = ""  # the table's counters: the names and keys they always had
 RACE_HEADER = "X-Race-Id"  # a request counts in a race's counters when it names the race
@@ -22,13 +25,14 @@ def is_race_id(text):
     return isinstance(text, str) and RACE_ID.fullmatch(text) is not None
 
 
-def scoped(name, namespace):
-    """Return ``name`` for the table's counter, ``name@race-<id>`` for a race's counter."""
+def scoped(name, namespace, separator="@race-"):
+    """Return ``name`` for the table's counter, ``name@race-<id>`` for a race's counter
+    (``separator`` for names that allow no ``@``, such as a PostgreSQL sequence's)."""
     if namespace == DEFAULT:
         return name
     if not is_race_id(namespace):  # a bug upstream: never let it name a store's key
         raise ValueError(f"not a race id: {namespace!r}")
-    return f"{name}@race-{namespace}"
+    return f"{name}{separator}{namespace}"
 
 
 def race_only(namespace):
@@ -36,6 +40,16 @@ def race_only(namespace):
     if not is_race_id(namespace):
         raise ValueError(f"only a race's counters are dropped, not {namespace!r}")
     return namespace
+
+
+def forget_file(path):
+    """Delete a race's counter file; one already gone is fine, any other failure a 503."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise StoreUnavailable(f"cannot delete {path}: {error.strerror}") from error
 
 
 def live_races(app):

@@ -7,7 +7,7 @@ means unique, which is what the race lab checks; a count of requests it is not.
 """
 
 from .base import ATOMIC, MACHINES, PROCESSES, THREADS
-from .namespaces import DEFAULT, is_race_id, race_only
+from .namespaces import DEFAULT, race_only, scoped
 from .postgres import PostgresStrategy
 
 SEQUENCE = "session_counter_sequence"
@@ -15,11 +15,7 @@ SEQUENCE = "session_counter_sequence"
 
 def sequence_in(namespace):
     """Return the sequence of ``namespace``: a race has its own, made by its reset."""
-    if namespace == DEFAULT:
-        return SEQUENCE
-    if not is_race_id(namespace):  # it names a relation: nothing but 32 hex digits
-        raise ValueError(f"not a race id: {namespace!r}")
-    return f"{SEQUENCE}_race_{namespace}"  # 62 characters: within PostgreSQL's 63
+    return scoped(SEQUENCE, namespace, "_race_")  # 62 characters: within PostgreSQL's 63
 
 
 def statement(template, sequence):
